@@ -1,0 +1,20 @@
+# The commands README.md names. Each one installs what it needs first.
+.PHONY: run test lint format bench compose-check
+
+run:        ## install, migrate, load demo data, serve on http://127.0.0.1:8000
+	@bash scripts/run.sh
+
+test:       ## start services if needed, lint, run the whole suite on PostgreSQL
+	@bash scripts/test.sh
+
+lint:
+	@bash scripts/bootstrap.sh && .venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	@bash scripts/bootstrap.sh && .venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+bench:      ## the benchmarks under bench/
+	@bash scripts/bootstrap.sh && .venv/bin/python -m bench.bench_quote
+
+compose-check:
+	@bash scripts/services.sh compose

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from sla import views
+
+app_name = "sla"
+urlpatterns = [
+    path("estimate/", views.estimate, name="estimate"),
+]

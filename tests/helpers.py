@@ -1,0 +1,56 @@
+"""Helpers for tests that need their own short-lived servers."""
+
+import contextlib
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def own_redis(tmp_path: Path):
+    """A private redis-server on a free port, so stopping it disturbs nothing else."""
+    port = free_port()
+    pidfile = tmp_path / f"redis-{port}.pid"
+    subprocess.run(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--daemonize", "yes", "--pidfile", str(pidfile)],
+        check=True,
+    )
+    server = RedisServer(port, pidfile)
+    server.wait_up()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class RedisServer:
+    def __init__(self, port, pidfile):
+        self.port = port
+        self.pidfile = pidfile
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    def wait_up(self):
+        for _ in range(50):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"redis-server on port {self.port} did not start")
+
+    def stop(self):
+        if not self.pidfile.exists():
+            return
+        pid = int(self.pidfile.read_text().strip())
+        subprocess.run(["kill", str(pid)], check=False)
+        for _ in range(50):
+            if not Path(f"/proc/{pid}").exists():
+                break
+            time.sleep(0.1)
+        self.pidfile.unlink(missing_ok=True)
