@@ -54,8 +54,7 @@ def home(request):
         )
     elif role == Role.ADMIN:
         context["counts"] = {
-            kind.label: Organisation.objects.filter(kind=kind).count()
-            for kind in Organisation.Kind
+            kind.label: Organisation.objects.filter(kind=kind).count() for kind in Organisation.Kind
         }
     template = HOME_TEMPLATES.get(role, "portal/home_none.html")
     return render(request, template, context)

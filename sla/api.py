@@ -54,7 +54,9 @@ class QuoteView(APIView):
     )
     def post(self, request):
         try:
-            result = quote_payload(request.data, breakdown=request.query_params.get("breakdown") == "1")
+            result = quote_payload(
+                request.data, breakdown=request.query_params.get("breakdown") == "1"
+            )
         except QuoteInputError as exc:
             return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(result)

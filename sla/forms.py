@@ -38,8 +38,8 @@ class EstimateForm(forms.Form):
         self.fields["subscription"].queryset = Subscription.objects.visible_to(user).select_related(
             "organisation", "service", "policy"
         )
-        self.fields["subscription"].label_from_instance = (
-            lambda s: f"{s.organisation} - {s.service} ({s.policy.name}, {s.monthly_fee} {s.currency})"
+        self.fields["subscription"].label_from_instance = lambda s: (
+            f"{s.organisation} - {s.service} ({s.policy.name}, {s.monthly_fee} {s.currency})"
         )
         zones = list(dict.fromkeys([user.timezone, *COMMON_TIMEZONES]))
         self.fields["timezone"].choices = [(z, z) for z in zones]
@@ -62,13 +62,23 @@ class IntervalForm(forms.Form):
     start = forms.DateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        input_formats=[
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%d %H:%M:%S",
+        ],
         error_messages={"invalid": "Enter a date and time like 2026-03-10 14:00."},
     )
     end = forms.DateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        input_formats=[
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%d %H:%M:%S",
+        ],
         error_messages={"invalid": "Enter a date and time like 2026-03-10 14:20."},
     )
     exception = forms.ChoiceField(required=False, choices=())

@@ -88,9 +88,14 @@ class Policy(models.Model):
         if not versions:
             raise PolicyVersion.DoesNotExist(f"Policy {self.slug} has no version.")
 
+        terms = {}
+
         def resolve(instant):
+            # Before the first version, the first version applies.
             version = self.version_at(instant) or versions[-1]
-            return version.terms()
+            if version.pk not in terms:
+                terms[version.pk] = version.terms()
+            return terms[version.pk]
 
         return resolve
 
@@ -99,7 +104,9 @@ class Policy(models.Model):
 
     def _versions_newest_first(self):
         if not hasattr(self, "_version_cache"):
-            self._version_cache = list(self.versions.order_by("-effective_from"))
+            self._version_cache = list(
+                self.versions.order_by("-effective_from").prefetch_related("exception_categories")
+            )
         return self._version_cache
 
 
@@ -194,7 +201,9 @@ class PolicyVersion(models.Model):
     )
     # claims
     claim_window_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Days after the downtime a claim may be filed (blank: any time)."
+        null=True,
+        blank=True,
+        help_text="Days after the downtime a claim may be filed (blank: any time).",
     )
     apply_by_cycles = models.PositiveSmallIntegerField(
         null=True,
@@ -218,12 +227,16 @@ class PolicyVersion(models.Model):
             models.UniqueConstraint(
                 fields=["policy", "effective_from"], name="policyversion_one_per_day"
             ),
-            models.CheckConstraint(name="policyversion_kind_valid", condition=Q(kind__in=CreditKind.values)),
+            models.CheckConstraint(
+                name="policyversion_kind_valid", condition=Q(kind__in=CreditKind.values)
+            ),
             models.CheckConstraint(
                 name="policyversion_target_range",
                 condition=Q(target_percent__gt=0) & Q(target_percent__lte=100),
             ),
-            models.CheckConstraint(name="policyversion_block_positive", condition=Q(block_minutes__gt=0)),
+            models.CheckConstraint(
+                name="policyversion_block_positive", condition=Q(block_minutes__gt=0)
+            ),
             models.CheckConstraint(
                 name="policyversion_divisor_positive", condition=Q(hourly_divisor__gt=0)
             ),
@@ -284,7 +297,9 @@ class SubscriptionQuerySet(models.QuerySet):
         return self.filter(organisation__in=Organisation.objects.visible_to(user))
 
     def active_at(self, instant):
-        return self.filter(Q(starts_at__lte=instant), Q(ends_at__isnull=True) | Q(ends_at__gt=instant))
+        return self.filter(
+            Q(starts_at__lte=instant), Q(ends_at__isnull=True) | Q(ends_at__gt=instant)
+        )
 
 
 class Subscription(models.Model):
@@ -310,7 +325,9 @@ class Subscription(models.Model):
     class Meta:
         ordering = ["organisation__name", "service__position", "service__name"]
         constraints = [
-            models.CheckConstraint(name="subscription_fee_not_negative", condition=Q(monthly_fee__gte=0)),
+            models.CheckConstraint(
+                name="subscription_fee_not_negative", condition=Q(monthly_fee__gte=0)
+            ),
             models.CheckConstraint(
                 name="subscription_ends_after_start",
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
@@ -367,6 +384,9 @@ class Incident(ProviderEvent):
             )
         ]
 
+    def __str__(self):
+        return f"Incident on {self.service}: {self.summary}"
+
 
 class Maintenance(ProviderEvent):
     """Maintenance, scheduled or not, with when its notice went out (if it did)."""
@@ -381,3 +401,6 @@ class Maintenance(ProviderEvent):
                 name="maintenance_ends_after_start", condition=Q(ends_at__gt=F("starts_at"))
             )
         ]
+
+    def __str__(self):
+        return f"Maintenance on {self.service}: {self.summary}"

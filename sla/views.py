@@ -26,7 +26,10 @@ def estimate_for(subscription, intervals):
     start = min(i[0] for i in intervals)
     end = max(i[1] for i in intervals)
     # Maintenance anywhere in the months touched counts towards availability (SLA_RULES.md 6).
-    window_start, window_end = start - timezone.timedelta(days=32), end + timezone.timedelta(days=32)
+    window_start, window_end = (
+        start - timezone.timedelta(days=32),
+        end + timezone.timedelta(days=32),
+    )
     maintenance = list(
         Maintenance.objects.filter(service=subscription.service)
         .affecting(subscription.organisation)
@@ -36,15 +39,20 @@ def estimate_for(subscription, intervals):
     # OnePointSync caps an account's month at its recurring charge; the account's active fees
     # stand in for what was paid until invoices exist.
     mrc = (
-        Subscription.objects.filter(organisation=subscription.organisation)
-        .active_at(start)
-        .aggregate(total=Sum("monthly_fee"))["total"]
-    ) or subscription.monthly_fee
+        (
+            Subscription.objects.filter(organisation=subscription.organisation)
+            .active_at(start)
+            .aggregate(total=Sum("monthly_fee"))["total"]
+        )
+        or subscription.monthly_fee
+    )
     request = engine.QuoteRequest(
         policy=subscription.policy.slug,
         monthly_fee=subscription.monthly_fee,
         downtime=tuple(engine.Downtime(s, e, x or None) for s, e, x in intervals),
-        maintenance=tuple(engine.Maintenance(m.starts_at, m.ends_at, m.notice_at) for m in maintenance),
+        maintenance=tuple(
+            engine.Maintenance(m.starts_at, m.ends_at, m.notice_at) for m in maintenance
+        ),
         mrc_paid=Decimal(mrc),
         already_credited=Decimal("0"),
     )

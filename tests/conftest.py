@@ -1,8 +1,10 @@
 """Personas and shared fixtures. The suite runs on PostgreSQL (see scripts/test.sh)."""
 
+import importlib
 import os
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 
 from portal.models import Membership, Organisation, Role, User
@@ -19,6 +21,15 @@ def _fast_hashing(settings):
 @pytest.fixture
 def demo(db):
     """The README's demo data, loaded as `make run` loads it."""
+    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def live_demo(transactional_db):
+    """The demo for tests that commit (live server, real workers). Their database is flushed
+    between tests, which also removes what the data migrations shipped, so ship it again."""
+    shipped = importlib.import_module("sla.migrations.0002_shipped_policies")
+    shipped.ship(apps, None)
     call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 

@@ -19,8 +19,21 @@ def own_redis(tmp_path: Path):
     port = free_port()
     pidfile = tmp_path / f"redis-{port}.pid"
     subprocess.run(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--daemonize", "yes", "--pidfile", str(pidfile)],
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(pidfile),
+        ],
         check=True,
     )
     server = RedisServer(port, pidfile)

@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from portal.models import Organisation, User
 from portal.staff_groups import group_name, sync_staff_groups
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +45,9 @@ def test_customer_cannot_open_another_organisation(client, customer, other_custo
     client.force_login(customer)
     response = client.get(reverse("organisation-detail", args=[other_customer_org.pk]))
     assert response.status_code == 404
-    own = client.get(reverse("organisation-detail", args=[customer.memberships.get().organisation_id]))
+    own = client.get(
+        reverse("organisation-detail", args=[customer.memberships.get().organisation_id])
+    )
     assert own.status_code == 200
 
 
@@ -78,7 +79,9 @@ def test_reseller_sees_only_its_own_end_customers(
 
 
 def test_visible_to_scopes_each_role(customer, reseller, reviewer, other_customer_org):
-    assert set(Organisation.objects.visible_to(customer)) == {customer.memberships.get().organisation}
+    assert set(Organisation.objects.visible_to(customer)) == {
+        customer.memberships.get().organisation
+    }
     reseller_view = set(Organisation.objects.visible_to(reseller).values_list("name", flat=True))
     assert reseller_view == {"Reseller R", "End customer E"}
     assert Organisation.objects.visible_to(reviewer).count() == Organisation.objects.count()

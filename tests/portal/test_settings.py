@@ -51,5 +51,7 @@ def test_production_without_secret_key_is_refused():
 
 
 def test_good_settings_start(tmp_path):
-    result = start_up(DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3", REDIS_URL="redis://127.0.0.1:6379/0")
+    result = start_up(
+        DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3", REDIS_URL="redis://127.0.0.1:6379/0"
+    )
     assert result.returncode == 0, result.stderr
