@@ -93,6 +93,8 @@ class IntervalForm(forms.Form):
         if (start is None) != (end is None) and not self.errors:
             missing = "end" if end is None else "start"
             self.add_error(missing, f"Enter the {missing} too, or clear this row.")
+        elif start is not None and end is not None and end <= start:
+            self.add_error("end", "The end must be after the start.")
         return data
 
 

@@ -271,7 +271,7 @@ class PolicyVersion(models.Model):
         return engine.PolicyTerms(
             slug=self.policy.slug,
             name=self.policy.name,
-            version=f"version of {self.effective_from:%Y-%m-%d}",
+            version=f"{self.effective_from:%Y-%m-%d}",
             kind=self.kind,
             target_percent=Decimal(self.target_percent),
             timezone=self.policy.timezone,

@@ -71,17 +71,14 @@ def estimate(request):
     result = None
     interval_errors = []
     if valid:
-        intervals = []
-        for index, row in enumerate(formset.cleaned_data, start=1):
-            if not row or row.get("start") is None:
-                continue
-            if row["end"] <= row["start"]:
-                interval_errors.append(f"Outage {index}: the end must be after the start.")
-                continue
-            intervals.append((row["start"], row["end"], row.get("exception")))
-        if not intervals and not interval_errors:
+        intervals = [
+            (row["start"], row["end"], row.get("exception"))
+            for row in formset.cleaned_data
+            if row.get("start") is not None
+        ]
+        if not intervals:
             interval_errors.append("Enter at least one outage: its start and end.")
-        if intervals and not interval_errors:
+        else:
             subscription = form.cleaned_data["subscription"]
             quote, maintenance = estimate_for(subscription, intervals)
             result = {
