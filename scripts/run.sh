@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 mkdir -p var
 PY=.venv/bin/python
+$PY scripts/ensure_database.py
 $PY manage.py check
 $PY manage.py migrate --noinput
 $PY manage.py load_demo
