@@ -52,8 +52,10 @@ class RedisServer:
 
     def wait_up(self):
         for _ in range(50):
+            # Up means listening and its pidfile written (stop() needs the pid).
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
-                return
+                if self.pidfile.exists() and self.pidfile.read_text().strip():
+                    return
             time.sleep(0.1)
         raise RuntimeError(f"redis-server on port {self.port} did not start")
 
@@ -62,8 +64,13 @@ class RedisServer:
             return
         pid = int(self.pidfile.read_text().strip())
         subprocess.run(["kill", str(pid)], check=False)
-        for _ in range(50):
-            if not Path(f"/proc/{pid}").exists():
+        # Down means refusing connections (the exited daemon may linger as a zombie).
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            except OSError:
                 break
             time.sleep(0.1)
+        else:
+            raise RuntimeError(f"redis-server on port {self.port} did not stop")
         self.pidfile.unlink(missing_ok=True)
