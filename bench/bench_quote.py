@@ -117,6 +117,13 @@ def throughput_and_ratio() -> bool:
     for name, seconds in best.items():
         share = seconds / best["json.loads"]
         print(f"    {name:<36} {seconds / QUOTES * 1e6:7.1f} us  {share:5.2f} x json.loads")
+    # The same target read the other way: the engine's own arithmetic against parsing the
+    # same JSON into typed, validated input. Both readings are reported; neither is hidden.
+    arithmetic = best["  quote"] / best["  parse_payload (incl. json.loads)"]
+    print(
+        f"(b') engine arithmetic (quote) / contract parse (parse_payload) = {arithmetic:.2f} "
+        f"(target <= {TARGET_RATIO}: {'met' if arithmetic <= TARGET_RATIO else 'NOT met'})"
+    )
     return ratio <= TARGET_RATIO
 
 
@@ -148,7 +155,7 @@ def growth() -> list[str]:
 def main() -> int:
     met = throughput_and_ratio()
     flags = growth()
-    print(f"ratio target {'met' if met else 'NOT met'}")
+    print(f"ratio target (whole pipeline / json.loads) {'met' if met else 'NOT met'}")
     print(f"steps that look quadratic: {', '.join(flags) or 'none'}")
     return 0
 
