@@ -125,9 +125,14 @@ class OrganisationQuerySet(models.QuerySet):
         return self.filter(Q(pk__in=own) | Q(reseller__in=resold))
 
     def claimable_by(self, user):
-        """Accounts `user` may file claims for: its own customer organisation, or a reseller's
-        end customers."""
-        return self.visible_to(user).customers()
+        """Accounts `user` may file claims for: its own customer organisation, or, as a reseller
+        agent, the reseller's end customers. Provider staff judge claims; they do not file them."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        memberships = user.memberships.all()
+        own = memberships.filter(role=Role.CUSTOMER_MEMBER).values("organisation")
+        resold = memberships.filter(role=Role.RESELLER_AGENT).values("organisation")
+        return self.customers().filter(Q(pk__in=own) | Q(reseller__in=resold))
 
 
 class OrganisationKind(models.TextChoices):

@@ -210,9 +210,9 @@ PROOF_MAX_FILE_MB = _setting("PROOF_MAX_FILE_MB", _positive_int, 10)
 PROOF_MAX_CLAIM_MB = _setting("PROOF_MAX_CLAIM_MB", _positive_int, 50)
 if PROOF_STORAGE == "local":
     STORAGES["proofs"] = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        # base_url None: files have no public URL; they are served by a checking view.
-        "OPTIONS": {"location": str(PROOF_STORAGE_DIR), "base_url": None},
+        # No public URL: proof files are served only by a view that checks the asker.
+        "BACKEND": "portal.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": str(PROOF_STORAGE_DIR)},
     }
 else:
     _bucket = _setting("PROOF_S3_BUCKET", str, None)

@@ -7,6 +7,7 @@ from portal import views
 
 api_v1 = [
     path("", include("sla.api_urls")),
+    path("", include("claims.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -23,6 +24,7 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("sla/", include("sla.urls")),
+    path("claims/", include("claims.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

@@ -1,10 +1,14 @@
 """Quotes against the policies kept in the database: the one place that joins the pure engine
 to `Policy` rows, used by the quote_credit command, the API and the estimator page."""
 
+import datetime as dt
+from decimal import Decimal
+
 from django.db import DatabaseError
+from django.db.models import Sum
 
 from sla import engine
-from sla.models import Policy
+from sla.models import Maintenance, Policy, Subscription
 
 
 class PolicySource:
@@ -51,3 +55,42 @@ def quote_payload(text, *, breakdown=False):
     if isinstance(parsed, list):
         return [run(request) for request in parsed]
     return run(parsed)
+
+
+def quote_subscription(subscription, intervals, *, already_credited=Decimal("0")):
+    """Quote downtime `intervals` [(start, end, exception)] on one subscription, excusing the
+    provider's recorded maintenance for its service and account.
+
+    Returns (quote, maintenance records considered).
+    """
+    start = min(i[0] for i in intervals)
+    end = max(i[1] for i in intervals)
+    # Maintenance anywhere in the months touched counts towards availability (SLA_RULES.md 6).
+    margin = dt.timedelta(days=32)
+    maintenance = list(
+        Maintenance.objects.filter(service=subscription.service)
+        .affecting(subscription.organisation)
+        .overlapping(start - margin, end + margin)
+        .order_by("starts_at")
+    )
+    # OnePointSync caps an account's month at its recurring charge; the account's active fees
+    # stand in for what was paid until invoices record payments.
+    mrc = (
+        (
+            Subscription.objects.filter(organisation=subscription.organisation)
+            .active_at(start)
+            .aggregate(total=Sum("monthly_fee"))["total"]
+        )
+        or subscription.monthly_fee
+    )
+    request = engine.QuoteRequest(
+        policy=subscription.policy.slug,
+        monthly_fee=subscription.monthly_fee,
+        downtime=tuple(engine.Downtime(s, e, x or None) for s, e, x in intervals),
+        maintenance=tuple(
+            engine.Maintenance(m.starts_at, m.ends_at, m.notice_at) for m in maintenance
+        ),
+        mrc_paid=Decimal(mrc),
+        already_credited=already_credited,
+    )
+    return engine.quote(subscription.policy.terms_for(), request), maintenance

@@ -2,11 +2,14 @@
 
 import importlib
 import os
+import uuid
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.apps import apps
 from django.core.management import call_command
 
+from portal.celery import app
 from portal.models import Membership, Organisation, Role, User
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in live tests
@@ -16,6 +19,20 @@ PASSWORD = "test-pass-123"
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def private_proof_folder(settings, tmp_path):
+    """Each test keeps proof files in its own folder, so "nothing stored" can be checked and
+    no test leaves files behind."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "proofs": {
+            "BACKEND": "portal.storage.PrivateFileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "proofs")},
+        },
+    }
+    return tmp_path / "proofs"
 
 
 @pytest.fixture
@@ -97,3 +114,22 @@ def reviewer(provider):
 @pytest.fixture
 def billing_clerk(provider):
     return make_person("billing@provider.example", provider, Role.BILLING, is_staff=True)
+
+
+@pytest.fixture
+def celery_worker(transactional_db, settings):
+    """A real Celery worker (in a thread) consuming a queue of this test's own on the Redis the
+    suite uses; tasks go through the broker, not eager mode."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL (make test sets it)")
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    worker = start_worker(
+        app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=10
+    )
+    with worker as running:
+        yield running
+    app.conf.task_default_queue = previous
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_delete(queue)

@@ -1,0 +1,156 @@
+"""`/api/v1/claims/`: claims scoped to the asker; create, upload proof, submit, withdraw."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from claims import services
+from claims.models import Claim
+from claims.serializers import (
+    ClaimCreateSerializer,
+    ClaimSerializer,
+    ErrorsSerializer,
+    ProofSerializer,
+    ProofUploadSerializer,
+    WithdrawSerializer,
+)
+from claims.uploads import StreamingUploadHandlers, proof_download_response, rejected_uploads
+from portal.models import Organisation
+
+ERRORS = {
+    400: OpenApiResponse(ErrorsSerializer, description="Bad input or a rule of the agreement."),
+    401: OpenApiResponse(description="Not logged in."),
+    403: OpenApiResponse(description="Not the account's own people."),
+    404: OpenApiResponse(description="No such claim visible to you."),
+    409: OpenApiResponse(ErrorsSerializer, description="Clashes with another claim or state."),
+}
+
+
+def refused(refusal):
+    code = status.HTTP_409_CONFLICT if refusal.conflict else status.HTTP_400_BAD_REQUEST
+    return Response(refusal.errors, status=code)
+
+
+class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ClaimSerializer
+    filterset_fields = ["state", "account"]
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Proof uploads stream to disk: handlers go in before anything reads the body.
+        request.upload_handlers = StreamingUploadHandlers(request)
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return (
+            Claim.objects.visible_to(self.request.user)
+            .select_related("account", "filed_by", "policy_version__policy")
+            .prefetch_related("lines__subscription__service", "proofs")
+        )
+
+    def _claimant_side(self, claim):
+        if (
+            not Organisation.objects.claimable_by(self.request.user)
+            .filter(pk=claim.account_id)
+            .exists()
+        ):
+            raise PermissionDenied("Only the account's own people can change its claim.")
+
+    @extend_schema(request=ClaimCreateSerializer, responses={201: ClaimSerializer, **ERRORS})
+    def create(self, request):
+        serializer = ClaimCreateSerializer(data=request.data, user=request.user)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            claim = services.file_claim(
+                by=request.user,
+                data=services.ClaimInput(
+                    subscriptions=tuple(data["subscriptions"]),
+                    period_start=data["period_start"],
+                    period_end=data["period_end"],
+                    basis=data["basis"],
+                    representation=data["representation"],
+                    entered_timezone=data["entered_timezone"],
+                ),
+                submit=data["submit"],
+            )
+        except services.ClaimRefused as refusal:
+            return refused(refusal)
+        return Response(
+            ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=None, responses={200: ClaimSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        claim = self.get_object()
+        self._claimant_side(claim)
+        try:
+            services.submit_claim(claim=claim, by=request.user)
+        except services.ClaimRefused as refusal:
+            return refused(refusal)
+        return Response(ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data)
+
+    @extend_schema(request=WithdrawSerializer, responses={200: ClaimSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        claim = self.get_object()
+        self._claimant_side(claim)
+        serializer = WithdrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.withdraw_claim(
+                claim=claim, by=request.user, reason=serializer.validated_data.get("reason", "")
+            )
+        except services.ClaimRefused as refusal:
+            return refused(refusal)
+        return Response(ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data)
+
+    @extend_schema(
+        request={"multipart/form-data": ProofUploadSerializer},
+        responses={201: ProofSerializer, 413: OpenApiResponse(ErrorsSerializer), **ERRORS},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def proofs(self, request, pk=None):
+        claim = self.get_object()
+        self._claimant_side(claim)
+        request.data  # noqa: B018 - reads the body, so the handlers have seen every file
+        dropped = rejected_uploads(request)
+        if dropped:
+            return Response(
+                {"file": [rejected.message for rejected in dropped]},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        serializer = ProofUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            proof = services.attach_proof(
+                claim=claim,
+                by=request.user,
+                uploaded=serializer.validated_data["file"],
+                declared_kind=serializer.validated_data.get("kind") or "",
+            )
+        except services.ClaimRefused as refusal:
+            return refused(refusal)
+        return Response(ProofSerializer(proof).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="The file."),
+            404: ERRORS[404],
+        }
+    )
+    @action(detail=True, methods=["get"], url_path=r"proofs/(?P<proof_pk>\d+)")
+    def download(self, request, pk=None, proof_pk=None):
+        claim = self.get_object()
+        proof = get_object_or_404(claim.proofs, pk=proof_pk)
+        return proof_download_response(
+            proof.file.storage,
+            proof.file.name,
+            content_type=proof.content_type,
+            display_name=proof.display_name,
+        )

@@ -1,0 +1,283 @@
+"""Claims for SLA credit, the proof attached to them, and the audit trail of every change.
+
+State changes go through `claims.services`; nothing else writes `Claim.state`.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.core.signals import setting_changed
+from django.db import models
+from django.db.models import F, Q
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.functional import LazyObject, empty
+
+from claims.evidence import Evidence
+from portal.models import Organisation, Role, User
+from sla.models import PolicyVersion, Subscription
+from sla.quotes import quote_subscription
+
+
+class _ProofFiles(LazyObject):
+    """storages["proofs"], looked up on first use (and again after settings change in tests)."""
+
+    def _setup(self):
+        self._wrapped = storages["proofs"]
+
+
+proof_files = _ProofFiles()
+
+
+def proof_storage():
+    """Where proof files live: private, never at a public URL (settings: STORAGES["proofs"])."""
+    return proof_files
+
+
+@receiver(setting_changed)
+def _forget_proof_storage(*, setting, **kwargs):
+    if setting == "STORAGES":
+        proof_files._wrapped = empty
+
+
+class ClaimState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    UNDER_REVIEW = "under_review", "Under review"
+    INFO_REQUESTED = "info_requested", "More information requested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# A live claim blocks another claim on the same subscription and period ("multiple requests
+# are not granted for the same time period"). Drafts are not filed yet; rejected and withdrawn
+# claims are over.
+LIVE_STATES = (
+    ClaimState.SUBMITTED,
+    ClaimState.UNDER_REVIEW,
+    ClaimState.INFO_REQUESTED,
+    ClaimState.APPROVED,
+)
+WITHDRAWABLE_STATES = (ClaimState.DRAFT, ClaimState.SUBMITTED, ClaimState.INFO_REQUESTED)
+PROOF_OPEN_STATES = (ClaimState.DRAFT, ClaimState.SUBMITTED, ClaimState.INFO_REQUESTED)
+
+
+class ClaimQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Claims of the accounts `user` may see (provider staff: all)."""
+        return self.filter(account__in=Organisation.objects.visible_to(user))
+
+    def live(self):
+        return self.filter(state__in=LIVE_STATES)
+
+
+class Claim(models.Model):
+    State = ClaimState
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="claims")
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims_filed"
+    )
+    subscriptions = models.ManyToManyField(Subscription, through="ClaimLine", related_name="claims")
+    policy_version = models.ForeignKey(
+        PolicyVersion,
+        on_delete=models.PROTECT,
+        help_text="The policy version in force at the start of the claimed period.",
+    )
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    entered_timezone = models.CharField(
+        max_length=64, default="UTC", help_text="The timezone the claimant entered times in."
+    )
+    basis = models.TextField(help_text="What happened, in the claimant's words.")
+    representation = models.BooleanField(
+        default=False,
+        help_text="The claimant represents that, to its knowledge, no Exception caused it.",
+    )
+    state = models.CharField(max_length=16, choices=ClaimState.choices, default=ClaimState.DRAFT)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="claim_period_ends_after_start", condition=Q(period_end__gt=F("period_start"))
+            ),
+            models.CheckConstraint(
+                name="claim_state_valid", condition=Q(state__in=ClaimState.values)
+            ),
+            # A filed claim has the instant it was received: the apply-by date counts from it.
+            # (A draft withdrawn before filing was never received.)
+            models.CheckConstraint(
+                name="claim_filed_has_submitted_at",
+                condition=Q(state__in=[ClaimState.DRAFT, ClaimState.WITHDRAWN])
+                | Q(submitted_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Claim {self.reference} for {self.account}"
+
+    @property
+    def reference(self):
+        return f"C-{self.pk:06d}" if self.pk else "C-new"
+
+    @property
+    def policy(self):
+        return self.policy_version.policy
+
+    @property
+    def is_live(self):
+        return self.state in LIVE_STATES
+
+    @property
+    def can_withdraw(self):
+        return self.state in WITHDRAWABLE_STATES
+
+    @property
+    def accepts_proof(self):
+        return self.state in PROOF_OPEN_STATES
+
+    def estimate(self):
+        """The SLA engine's quote for this claim: see `estimate_for`."""
+        lines = self.lines.select_related("subscription__service", "subscription__policy")
+        return self.estimate_for(
+            [line.subscription for line in lines], self.period_start, self.period_end
+        )
+
+    @staticmethod
+    def estimate_for(subscriptions, start, end):
+        """Quote [start, end) as downtime on each subscription, with the provider's recorded
+        maintenance excused. Returns (total, [(subscription, quote, maintenance)]).
+
+        Subscriptions are quoted in order, each counting what the ones before it took from a
+        shared cap (OnePointSync caps the account's month as a whole; across several months
+        this is conservative, and review settles the exact figure).
+        """
+        total = Decimal("0.00")
+        rows = []
+        for subscription in subscriptions:
+            shared_cap = subscription.policy.terms_for()(start).cap_basis == "mrc_paid"
+            quote, maintenance = quote_subscription(
+                subscription,
+                [(start, end, None)],
+                already_credited=total if shared_cap else Decimal("0"),
+            )
+            total += quote.credit
+            rows.append((subscription, quote, maintenance))
+        return total, rows
+
+
+class ClaimLine(models.Model):
+    """One subscription of a claim. It repeats the claim's period so that PostgreSQL can refuse
+    overlapping live claims per subscription with an exclusion constraint (see the migration
+    `0002_no_overlapping_live_claims`); `live` mirrors the claim's state."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    live = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "subscription"], name="claimline_one_per_subscription"
+            ),
+            models.CheckConstraint(
+                name="claimline_period_ends_after_start",
+                condition=Q(period_end__gt=F("period_start")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.claim} - {self.subscription}"
+
+
+class ProofKind(models.TextChoices):
+    PING = "ping", "Ping test"
+    DNS = "dns", "DNS test"
+    TELNET = "telnet", "Telnet / port test"
+    OTHER = "other", "Other"
+
+
+NETWORK_TEST_KINDS = (ProofKind.PING, ProofKind.DNS, ProofKind.TELNET)
+
+
+class Proof(models.Model):
+    """A file attached to a claim, kept privately under a server-made name."""
+
+    Kind = ProofKind
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="proofs")
+    file = models.FileField(storage=proof_storage, max_length=200)
+    display_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    declared_kind = models.CharField(
+        max_length=8,
+        choices=ProofKind.choices,
+        blank=True,
+        help_text="What the claimant says it is.",
+    )
+    kind = models.CharField(
+        max_length=8,
+        choices=ProofKind.choices,
+        default=ProofKind.OTHER,
+        help_text="The claimant's word, else what the portal read.",
+    )
+    read = models.BooleanField(default=False, help_text="The portal could read evidence from it.")
+    evidence = models.JSONField(null=True, blank=True, help_text="What was read from the file.")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(name="proof_kind_valid", condition=Q(kind__in=ProofKind.values)),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def evidence_summary(self):
+        """One line on what the file showed, against the claimed period."""
+        if not self.evidence:
+            return ""
+        evidence = Evidence.from_dict(self.evidence)
+        return evidence.summary(self.claim.period_start, self.claim.period_end)
+
+
+class ClaimEvent(models.Model):
+    """Append-only audit record: who changed what on a claim, when, and why. PostgreSQL refuses
+    UPDATE and DELETE on this table (migration `0002_no_overlapping_live_claims`)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=32)
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.claim.reference} {self.action} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+
+def reviewers():
+    """People who review claims (notified of new ones)."""
+    return User.objects.filter(is_active=True, memberships__role=Role.REVIEWER).distinct()

@@ -1,0 +1,281 @@
+"""Claim pages: list, file (or save a draft), follow, withdraw, attach and download proof.
+
+Every lookup goes through `Claim.objects.visible_to(user)`: another account's claim is a 404.
+"""
+
+import zoneinfo
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from claims import services
+from claims.forms import ClaimForm, ProofFormSet
+from claims.models import Claim, ClaimLine, ClaimState
+from claims.timeline import timeline_for
+from claims.uploads import StreamingUploadHandlers, proof_download_response, rejected_uploads
+from portal.models import Organisation
+from sla.engine import parse_timezone
+
+
+def _visible_claim(request, pk):
+    return get_object_or_404(
+        Claim.objects.visible_to(request.user).select_related(
+            "account", "filed_by", "policy_version__policy"
+        ),
+        pk=pk,
+    )
+
+
+def _claimant_side(user, claim):
+    """Only the account's own people (or its reseller's agents) file, edit and withdraw."""
+    if not Organisation.objects.claimable_by(user).filter(pk=claim.account_id).exists():
+        raise PermissionDenied("Only the account's own people can change its claim.")
+
+
+@login_required
+def claim_list(request):
+    claims = (
+        Claim.objects.visible_to(request.user)
+        .select_related("account", "policy_version__policy")
+        .prefetch_related("lines__subscription__service")
+    )
+    state = request.GET.get("state")
+    if state in ClaimState.values:
+        claims = claims.filter(state=state)
+    return render(
+        request,
+        "claims/list.html",
+        {"claims": claims, "states": ClaimState.choices, "state": state},
+    )
+
+
+def _input(form):
+    data = form.cleaned_data
+    return services.ClaimInput(
+        subscriptions=tuple(data["subscriptions"]),
+        period_start=data["period_start"],
+        period_end=data["period_end"],
+        basis=data["basis"],
+        representation=data["representation"],
+        entered_timezone=data["timezone"],
+    )
+
+
+def _bound_forms(request, claim=None):
+    """The claim form and proof rows, times read in the timezone the claimant chose."""
+    user = request.user
+    data = request.POST if request.method == "POST" else None
+    initial = None
+    if claim is not None and data is None:
+        tz = zoneinfo.ZoneInfo(claim.entered_timezone)
+        initial = {
+            "subscriptions": [line.subscription_id for line in claim.lines.all()],
+            "timezone": claim.entered_timezone,
+            "period_start": timezone.localtime(claim.period_start, tz).replace(tzinfo=None),
+            "period_end": timezone.localtime(claim.period_end, tz).replace(tzinfo=None),
+            "basis": claim.basis,
+            "representation": claim.representation,
+        }
+    form = ClaimForm(data, initial=initial, user=user)
+    try:
+        tz = zoneinfo.ZoneInfo((data or {}).get("timezone") or user.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo("UTC")
+    with timezone.override(tz):
+        valid = data is not None and form.is_valid()
+    proofs = ProofFormSet(data, request.FILES if data is not None else None, prefix="proof")
+    valid = valid and proofs.is_valid()
+    return form, proofs, valid
+
+
+def _apply_refusal(form, refusal):
+    for field, errors in refusal.errors.items():
+        target = field if field in form.fields else None
+        for error in errors:
+            form.add_error(target, error)
+
+
+@csrf_exempt
+@login_required
+def claim_new(request):
+    # Proof files stream to disk, never held whole in memory (installed before the body is read).
+    request.upload_handlers = StreamingUploadHandlers(request)
+    return _claim_form(request, claim=None)
+
+
+@csrf_exempt
+@login_required
+def claim_edit(request, pk):
+    request.upload_handlers = StreamingUploadHandlers(request)
+    claim = _visible_claim(request, pk)
+    _claimant_side(request.user, claim)
+    if claim.state != ClaimState.DRAFT:
+        flash.error(request, "Only a draft can be edited.")
+        return redirect("claims:detail", pk=claim.pk)
+    return _claim_form(request, claim=claim)
+
+
+@csrf_protect
+def _claim_form(request, claim):
+    form, proofs, valid = _bound_forms(request, claim)
+    # A file over the limit is dropped while it streams in; say so rather than lose it quietly.
+    proof_errors = _dropped_uploads(request)
+    if valid and not proof_errors:
+        uploads = [
+            (row["file"], row.get("kind") or "") for row in proofs.cleaned_data if row.get("file")
+        ]
+        submit = "submit" in request.POST
+        try:
+            claim = services.file_claim(
+                by=request.user, data=_input(form), claim=claim, uploads=uploads, submit=submit
+            )
+        except services.ClaimRefused as refusal:
+            _apply_refusal(form, refusal)
+            proof_errors = refusal.errors.get("file", []) + refusal.errors.get("proofs", [])
+        else:
+            if claim.state == ClaimState.DRAFT:
+                flash.success(request, f"Draft {claim.reference} saved. Submit it when ready.")
+            else:
+                flash.success(request, f"Claim {claim.reference} submitted.")
+            return redirect("claims:detail", pk=claim.pk)
+    return render(
+        request,
+        "claims/form.html",
+        {"form": form, "proofs": proofs, "claim": claim, "proof_errors": proof_errors},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _dropped_uploads(request):
+    return [rejected.message for rejected in rejected_uploads(request)]
+
+
+@require_POST
+@login_required
+def claim_estimate(request):
+    """The live estimate beside the claim form (htmx): what the engine would credit if the whole
+    period entered were downtime. Saves nothing."""
+    form, _, _ = _bound_forms(request)
+    context = {}
+    if not form.errors or set(form.errors) <= {"basis"}:
+        data = form.cleaned_data
+        subscriptions = list(data.get("subscriptions") or [])
+        start, end = data.get("period_start"), data.get("period_end")
+        if subscriptions and start and end and end > start:
+            total, quotes = Claim.estimate_for(subscriptions, start, end)
+            context = {"estimate_total": total, "quotes": quotes}
+    return render(request, "claims/_estimate.html", context)
+
+
+@login_required
+def claim_detail(request, pk):
+    claim = _visible_claim(request, pk)
+    total, quotes = claim.estimate()
+    policy_tz = parse_timezone(claim.policy.timezone)
+    try:
+        user_tz = zoneinfo.ZoneInfo(request.user.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        user_tz = zoneinfo.ZoneInfo("UTC")
+    proofs = list(claim.proofs.select_related("uploaded_by"))
+    return render(
+        request,
+        "claims/detail.html",
+        {
+            "claim": claim,
+            "lines": ClaimLine.objects.filter(claim=claim).select_related("subscription__service"),
+            "estimate_total": total,
+            "quotes": quotes,
+            "proofs": proofs,
+            "events": claim.events.select_related("actor"),
+            "timeline": timeline_for(claim, proofs),
+            "user_tz": user_tz,
+            "policy_tz": policy_tz,
+            "claimant_side": Organisation.objects.claimable_by(request.user)
+            .filter(pk=claim.account_id)
+            .exists(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def claim_submit(request, pk):
+    claim = _visible_claim(request, pk)
+    _claimant_side(request.user, claim)
+    try:
+        services.submit_claim(claim=claim, by=request.user)
+    except services.ClaimRefused as refusal:
+        for errors in refusal.errors.values():
+            for error in errors:
+                flash.error(request, error)
+    else:
+        flash.success(request, f"Claim {claim.reference} submitted.")
+    return redirect("claims:detail", pk=claim.pk)
+
+
+@require_POST
+@login_required
+def claim_withdraw(request, pk):
+    claim = _visible_claim(request, pk)
+    _claimant_side(request.user, claim)
+    try:
+        services.withdraw_claim(
+            claim=claim, by=request.user, reason=request.POST.get("reason", "")[:2000]
+        )
+    except services.ClaimRefused as refusal:
+        for errors in refusal.errors.values():
+            for error in errors:
+                flash.error(request, error)
+    else:
+        flash.success(request, f"Claim {claim.reference} withdrawn.")
+    return redirect("claims:detail", pk=claim.pk)
+
+
+@csrf_exempt
+@require_POST
+@login_required
+def proof_upload(request, pk):
+    request.upload_handlers = StreamingUploadHandlers(request)
+    return _proof_upload(request, pk)
+
+
+@csrf_protect
+def _proof_upload(request, pk):
+    claim = _visible_claim(request, pk)
+    _claimant_side(request.user, claim)
+    dropped = _dropped_uploads(request)
+    if dropped:
+        for message in dropped:
+            flash.error(request, message)
+        return redirect("claims:detail", pk=claim.pk)
+    try:
+        proof = services.attach_proof(
+            claim=claim,
+            by=request.user,
+            uploaded=request.FILES.get("file"),
+            declared_kind=request.POST.get("kind", ""),
+        )
+    except services.ClaimRefused as refusal:
+        for errors in refusal.errors.values():
+            for error in errors:
+                flash.error(request, error)
+    else:
+        flash.success(request, f"{proof.display_name} attached.")
+    return redirect("claims:detail", pk=claim.pk)
+
+
+@login_required
+def proof_download(request, pk, proof_pk):
+    claim = _visible_claim(request, pk)
+    proof = get_object_or_404(claim.proofs, pk=proof_pk)
+    return proof_download_response(
+        proof.file.storage,
+        proof.file.name,
+        content_type=proof.content_type,
+        display_name=proof.display_name,
+    )
