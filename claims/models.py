@@ -254,6 +254,8 @@ class Proof(models.Model):
         """One line on what the file showed, against the claimed period."""
         if not self.evidence:
             return ""
+        if "summary" in self.evidence:  # thinned on upload: the whole file's summary was kept
+            return self.evidence["summary"]
         evidence = Evidence.from_dict(self.evidence)
         return evidence.summary(self.claim.period_start, self.claim.period_end)
 
@@ -276,6 +278,10 @@ class ClaimEvent(models.Model):
 
     def __str__(self):
         return f"{self.claim.reference} {self.action} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def label(self):
+        return self.action.replace("_", " ").capitalize()
 
 
 def reviewers():

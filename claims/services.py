@@ -313,7 +313,7 @@ def attach_proof(*, claim, by, uploaded, declared_kind="", now=None):
                 declared_kind=declared_kind or "",
                 kind=declared_kind or read_kind or ProofKind.OTHER,
                 read=read_kind is not None or bool(evidence and evidence.readable),
-                evidence=evidence.to_dict() if evidence is not None else None,
+                evidence=_stored(evidence, claim) if evidence is not None else None,
                 uploaded_by=by,
                 uploaded_at=now,
             )
@@ -341,6 +341,20 @@ def _read(name, inspected, by):
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = zoneinfo.ZoneInfo("UTC")
     return read_evidence(data, tz=tz)
+
+
+# A 10 MB ping log holds ~150,000 results; what is kept per proof stays small enough to load
+# with the claim page.
+STORED_OBSERVATIONS = 5000
+
+
+def _stored(evidence, claim):
+    """The evidence as stored: thinned when large, with the summary of the whole file."""
+    thinned = evidence.thinned(STORED_OBSERVATIONS)
+    stored = thinned.to_dict()
+    if thinned is not evidence:
+        stored["summary"] = evidence.summary(claim.period_start, claim.period_end)
+    return stored
 
 
 def _megabytes(size):

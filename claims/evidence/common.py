@@ -10,7 +10,7 @@ has to know which instants the file states and which the portal supplied.
 import re
 from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
 
@@ -127,6 +127,24 @@ class Evidence:
             else:
                 line += "; no failures inside the claimed period"
         return line
+
+    def thinned(self, limit: int) -> "Evidence":
+        """At most about `limit` observations for storing and drawing: every change between
+        success and failure is kept (so covers() and the picture stay true), the rest evenly."""
+        obs = self.observations
+        if len(obs) <= limit:
+            return self
+        step = -(-len(obs) // limit)
+        kept = [
+            o
+            for i, o in enumerate(obs)
+            if i % step == 0
+            or i == len(obs) - 1
+            or o.ok != obs[i - 1].ok
+            or (i + 1 < len(obs) and o.ok != obs[i + 1].ok)
+        ]
+        note = f"{len(obs):,} results read; {len(kept):,} kept for display"
+        return replace(self, observations=tuple(kept), notes=(*self.notes, note))
 
     def to_dict(self) -> dict:
         return {
