@@ -1,6 +1,6 @@
 from django.urls import path
 
-from claims import views
+from claims.views import filing as views
 
 app_name = "claims"
 urlpatterns = [

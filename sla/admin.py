@@ -92,6 +92,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
                     "required_evidence",
                     "requires_representation",
                     "payout_on_termination",
+                    "decision_days",
                 ]
             },
         ),

@@ -219,6 +219,9 @@ class PolicyVersion(models.Model):
         default=False, help_text="The claimant represents that no Exception caused the outage."
     )
     payout_on_termination = models.BooleanField(default=False)
+    decision_days = models.PositiveSmallIntegerField(
+        default=10, help_text="Days after a claim is received by which staff owe a decision."
+    )
 
     class Meta:
         ordering = ["policy", "-effective_from"]

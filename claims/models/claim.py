@@ -1,4 +1,4 @@
-"""Claims for SLA credit, the proof attached to them, and the audit trail of every change.
+"""Claims for SLA credit and the audit trail of every change.
 
 State changes go through `claims.services`; nothing else writes `Claim.state`.
 """
@@ -7,39 +7,13 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.files.storage import storages
-from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import F, Q
-from django.dispatch import receiver
 from django.utils import timezone
-from django.utils.functional import LazyObject, empty
 
-from claims.evidence import Evidence
 from portal.models import Organisation, Role, User
 from sla.models import PolicyVersion, Subscription
 from sla.quotes import quote_subscription
-
-
-class _ProofFiles(LazyObject):
-    """storages["proofs"], looked up on first use (and again after settings change in tests)."""
-
-    def _setup(self):
-        self._wrapped = storages["proofs"]
-
-
-proof_files = _ProofFiles()
-
-
-def proof_storage():
-    """Where proof files live: private, never at a public URL (settings: STORAGES["proofs"])."""
-    return proof_files
-
-
-@receiver(setting_changed)
-def _forget_proof_storage(*, setting, **kwargs):
-    if setting == "STORAGES":
-        proof_files._wrapped = empty
 
 
 class ClaimState(models.TextChoices):
@@ -47,6 +21,7 @@ class ClaimState(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
     UNDER_REVIEW = "under_review", "Under review"
     INFO_REQUESTED = "info_requested", "More information requested"
+    AWAITING_SECOND = "awaiting_second", "Approval awaiting a second reviewer"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     WITHDRAWN = "withdrawn", "Withdrawn"
@@ -59,8 +34,17 @@ LIVE_STATES = (
     ClaimState.SUBMITTED,
     ClaimState.UNDER_REVIEW,
     ClaimState.INFO_REQUESTED,
+    ClaimState.AWAITING_SECOND,
     ClaimState.APPROVED,
 )
+# Claims waiting for a reviewer's decision, in the review queue.
+QUEUE_STATES = (
+    ClaimState.SUBMITTED,
+    ClaimState.UNDER_REVIEW,
+    ClaimState.AWAITING_SECOND,
+)
+# A decision was made; a further decision on it is a correction.
+DECIDED_STATES = (ClaimState.APPROVED, ClaimState.REJECTED)
 WITHDRAWABLE_STATES = (ClaimState.DRAFT, ClaimState.SUBMITTED, ClaimState.INFO_REQUESTED)
 PROOF_OPEN_STATES = (ClaimState.DRAFT, ClaimState.SUBMITTED, ClaimState.INFO_REQUESTED)
 
@@ -72,6 +56,12 @@ class ClaimQuerySet(models.QuerySet):
 
     def live(self):
         return self.filter(state__in=LIVE_STATES)
+
+    def awaiting_review(self):
+        return self.filter(state__in=QUEUE_STATES)
+
+    def due_before(self, when):
+        return self.filter(decision_due_at__lt=when)
 
 
 class Claim(models.Model):
@@ -102,6 +92,14 @@ class Claim(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    decision_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When staff owe the claimant a decision."
+    )
+    apply_by = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Policy-time date by which an approved credit must be on an invoice.",
+    )
 
     objects = ClaimQuerySet.as_manager()
 
@@ -200,64 +198,6 @@ class ClaimLine(models.Model):
 
     def __str__(self):
         return f"{self.claim} - {self.subscription}"
-
-
-class ProofKind(models.TextChoices):
-    PING = "ping", "Ping test"
-    DNS = "dns", "DNS test"
-    TELNET = "telnet", "Telnet / port test"
-    OTHER = "other", "Other"
-
-
-NETWORK_TEST_KINDS = (ProofKind.PING, ProofKind.DNS, ProofKind.TELNET)
-
-
-class Proof(models.Model):
-    """A file attached to a claim, kept privately under a server-made name."""
-
-    Kind = ProofKind
-
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="proofs")
-    file = models.FileField(storage=proof_storage, max_length=200)
-    display_name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=64)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    declared_kind = models.CharField(
-        max_length=8,
-        choices=ProofKind.choices,
-        blank=True,
-        help_text="What the claimant says it is.",
-    )
-    kind = models.CharField(
-        max_length=8,
-        choices=ProofKind.choices,
-        default=ProofKind.OTHER,
-        help_text="The claimant's word, else what the portal read.",
-    )
-    read = models.BooleanField(default=False, help_text="The portal could read evidence from it.")
-    evidence = models.JSONField(null=True, blank=True, help_text="What was read from the file.")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    uploaded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["uploaded_at", "pk"]
-        constraints = [
-            models.CheckConstraint(name="proof_kind_valid", condition=Q(kind__in=ProofKind.values)),
-        ]
-
-    def __str__(self):
-        return self.display_name
-
-    @property
-    def evidence_summary(self):
-        """One line on what the file showed, against the claimed period."""
-        if not self.evidence:
-            return ""
-        if "summary" in self.evidence:  # thinned on upload: the whole file's summary was kept
-            return self.evidence["summary"]
-        evidence = Evidence.from_dict(self.evidence)
-        return evidence.summary(self.claim.period_start, self.claim.period_end)
 
 
 class ClaimEvent(models.Model):

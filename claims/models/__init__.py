@@ -1,0 +1,50 @@
+"""The claims app's models, by sub-domain: the claim and its audit trail (claim), proof files
+(proof), the review (review), mail and escalations (notify)."""
+
+from claims.models.claim import (
+    LIVE_STATES,
+    PROOF_OPEN_STATES,
+    WITHDRAWABLE_STATES,
+    Claim,
+    ClaimEvent,
+    ClaimLine,
+    ClaimQuerySet,
+    ClaimState,
+    reviewers,
+)
+from claims.models.notify import Escalation, EscalationThreshold, Notification
+from claims.models.proof import NETWORK_TEST_KINDS, Proof, ProofKind, proof_files, proof_storage
+from claims.models.review import (
+    Decision,
+    DecisionKind,
+    Message,
+    MessageFile,
+    MessageKind,
+    Settlement,
+)
+
+__all__ = [
+    "LIVE_STATES",
+    "NETWORK_TEST_KINDS",
+    "PROOF_OPEN_STATES",
+    "WITHDRAWABLE_STATES",
+    "Claim",
+    "ClaimEvent",
+    "ClaimLine",
+    "ClaimQuerySet",
+    "ClaimState",
+    "Decision",
+    "DecisionKind",
+    "Escalation",
+    "EscalationThreshold",
+    "Message",
+    "MessageFile",
+    "MessageKind",
+    "Notification",
+    "Proof",
+    "ProofKind",
+    "Settlement",
+    "proof_files",
+    "proof_storage",
+    "reviewers",
+]
