@@ -40,3 +40,41 @@ CLAIM_TOO_LARGE = (
     "{limit} per claim."
 )
 NO_FILE = "Choose a file to attach."
+
+# --- review ------------------------------------------------------------------------------------
+NOT_A_REVIEWER = "Only the provider's reviewers decide claims."
+OWN_CLAIM = "You cannot decide a claim of your own account or one you filed."
+NOT_CLAIMANT = "Only the account's own people can do this."
+NOT_IN_REVIEW = "A claim that is {state} is not under review."
+NOT_WAITING = "A claim that is {state} is not waiting for a reviewer."
+NOT_DECIDABLE = "A claim that is {state} cannot be decided."
+AWAITING_SECOND = (
+    "This approval is waiting for a second reviewer: confirm it, or correct it once confirmed."
+)
+NOTHING_TO_CONFIRM = "There is no approval waiting for a second reviewer on this claim."
+FOUR_EYES = "A second reviewer must confirm this approval: you approved it yourself."
+ALREADY_DECIDED = "This claim was already decided by {who} at {when}."
+CORRECTION_NEEDS_REASON = (
+    "This claim is already decided: a new decision corrects it and needs a written reason."
+)
+OVERRIDE_NEEDS_REASON = (
+    "Approving an amount other than the engine's {engine} needs a written reason."
+)
+EVIDENCE_OVERRIDE_NEEDS_REASON = (
+    "No ping, DNS or telnet proof has timestamps inside the claimed period: approving anyway "
+    "needs a written reason."
+)
+AMOUNT_INVALID = "Enter the amount as a non-negative number with at most two decimals."
+REJECTION_NEEDS_REASON = "Say why the claim is rejected: the claimant is told the reason."
+QUESTION_EMPTY = "Write the question for the claimant."
+ANSWER_EMPTY = "Write an answer or attach a file."
+NO_QUESTION_OPEN = "There is no open request for information on this claim."
+MESSAGE_EMPTY = "Write a message."
+NOTES_ARE_STAFF_ONLY = "Only staff can write internal notes."
+NO_INTERVALS = "Settle at least one downtime interval (or reject the claim)."
+INTERVAL_NAIVE = "Interval {number}: enter both instants."
+INTERVAL_ORDER = "Interval {number}: the end must be after the start."
+EXCEPTION_NOT_IN_POLICY = "Interval {number}: {slug!r} is not an Exception of this agreement."
+EXCEPTION_NEEDS_REASON = "Interval {number}: say why it is tagged as an Exception."
+MAINTENANCE_UNKNOWN = "Maintenance record {id} does not concern this claim."
+MAINTENANCE_NEEDS_REASON = "Say why maintenance record {id} does not count as maintenance."

@@ -5,7 +5,7 @@ import zoneinfo
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
-from claims.models import Claim, Proof, ProofKind
+from claims.models import Claim, Message, Proof, ProofKind
 from sla.models import Subscription
 
 
@@ -48,6 +48,8 @@ class ClaimSerializer(serializers.ModelSerializer):
     lines = LineSerializer(many=True)
     proofs = ProofSerializer(many=True)
     filed_by = serializers.EmailField(source="filed_by.email")
+    decisions = serializers.SerializerMethodField()
+    messages = serializers.SerializerMethodField()
 
     class Meta:
         model = Claim
@@ -55,6 +57,10 @@ class ClaimSerializer(serializers.ModelSerializer):
             "id",
             "reference",
             "state",
+            "decision_due_at",
+            "apply_by",
+            "decisions",
+            "messages",
             "account",
             "account_id",
             "policy",
@@ -70,6 +76,17 @@ class ClaimSerializer(serializers.ModelSerializer):
             "submitted_at",
             "proofs",
         ]
+
+    def get_decisions(self, claim) -> list[dict]:
+        decisions = claim.decisions.select_related("decided_by", "corrects", "confirms")
+        return DecisionSerializer(decisions, many=True).data
+
+    def get_messages(self, claim) -> list[dict]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        visible = Message.objects.visible_to(request.user).filter(claim=claim)
+        return MessageSerializer(visible.select_related("author"), many=True).data
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -127,3 +144,123 @@ class ErrorsSerializer(serializers.Serializer):
     """Each offending field with its messages ("__all__" for the claim as a whole)."""
 
     field = serializers.ListField(child=serializers.CharField())
+
+
+class DecisionSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    kind = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    engine_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    reason = serializers.CharField()
+    decided_by = serializers.EmailField(source="decided_by.email")
+    decided_at = serializers.DateTimeField()
+    corrects = serializers.IntegerField(source="corrects.sequence", allow_null=True, default=None)
+    confirms = serializers.IntegerField(source="confirms.sequence", allow_null=True, default=None)
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    author = serializers.EmailField(source="author.email")
+    body = serializers.CharField()
+    internal = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    files = serializers.SerializerMethodField()
+
+    def get_files(self, message) -> list[str]:
+        return [f.display_name for f in message.files.all()]
+
+
+class QueueClaimSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    account = serializers.CharField(source="account.name")
+    reseller = serializers.CharField(source="account.reseller.name", default=None)
+    policy = serializers.CharField(source="policy_version.policy.slug")
+    services = serializers.SerializerMethodField()
+    estimate = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "reference",
+            "state",
+            "account",
+            "reseller",
+            "policy",
+            "services",
+            "period_start",
+            "period_end",
+            "submitted_at",
+            "decision_due_at",
+            "apply_by",
+            "estimate",
+        ]
+
+    def get_services(self, claim) -> list[str]:
+        return [line.subscription.service.slug for line in claim.lines.all()]
+
+    def get_estimate(self, claim) -> str:
+        return str(claim.estimate()[0])
+
+
+class IntervalInputSerializer(serializers.Serializer):
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+    exception = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MaintenanceCallSerializer(serializers.Serializer):
+    maintenance_id = serializers.IntegerField()
+    excused = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SettleSerializer(serializers.Serializer):
+    intervals = IntervalInputSerializer(many=True, allow_empty=False)
+    maintenance = MaintenanceCallSerializer(many=True, required=False, default=list)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SettlementSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    credit = serializers.DecimalField(max_digits=12, decimal_places=2)
+    intervals = serializers.JSONField()
+    maintenance = serializers.JSONField()
+    quotes = serializers.JSONField()
+    reason = serializers.CharField()
+    created_by = serializers.EmailField(source="created_by.email")
+    created_at = serializers.DateTimeField()
+
+
+class ApproveSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="Leave out for the engine's amount; a different amount needs a reason.",
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class QuestionSerializer(serializers.Serializer):
+    question = serializers.CharField()
+
+
+class PostMessageSerializer(serializers.Serializer):
+    body = serializers.CharField()
+    internal = serializers.BooleanField(default=False)
+    file = serializers.FileField(required=False)
+
+
+class AnswerSerializer(serializers.Serializer):
+    body = serializers.CharField(required=False, allow_blank=True, default="")
+    file = serializers.FileField(required=False)
+    kind = serializers.ChoiceField(choices=ProofKind.choices, required=False, allow_blank=True)

@@ -1,13 +1,12 @@
-"""Mail about claims, sent by Celery after the transaction that changed the claim commits."""
+"""Celery tasks of the claims app: thin shells over claims.notifications and claims.escalation.
+Each takes ids, not rows, and is safe to run twice."""
 
 from smtplib import SMTPException
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
+from django.utils import timezone
 
-from claims.models import Claim, reviewers
+from claims import escalation, notifications
 
 
 @shared_task(
@@ -17,23 +16,24 @@ from claims.models import Claim, reviewers
     max_retries=10,
     acks_late=True,
 )
-def notify_claim_filed(claim_id):
-    """Tell the claimant their claim was received, and the reviewers that one is waiting."""
-    claim = Claim.objects.select_related("account", "filed_by", "policy_version__policy").get(
-        pk=claim_id
-    )
-    context = {"claim": claim, "lines": claim.lines.select_related("subscription__service")}
-    send_mail(
-        f"Claim {claim.reference} received",
-        render_to_string("claims/mail/filed_claimant.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [claim.filed_by.email],
-    )
-    staff = list(reviewers().values_list("email", flat=True))
-    if staff:
-        send_mail(
-            f"New SLA claim {claim.reference} from {claim.account}",
-            render_to_string("claims/mail/filed_reviewers.txt", context),
-            settings.DEFAULT_FROM_EMAIL,
-            staff,
-        )
+def send_notification(notification_id):
+    """Send one outbox row. A failure is recorded on the row and retried with backoff; after
+    the last retry the sweep keeps trying.
+
+    At least once: a crash after the SMTP server accepted the mail but before the row is
+    committed as sent (worker killed, database connection lost) sends that mail once more.
+    There is no exactly-once with SMTP."""
+    notifications.send(notification_id)
+
+
+@shared_task(acks_late=True)
+def send_pending():
+    """The sweep (beat, every minute): mail whose task was lost, say with the broker, or gave
+    up still goes out."""
+    return notifications.send_pending(timezone.now())
+
+
+@shared_task(acks_late=True)
+def escalate_deadlines():
+    """Beat, every quarter of an hour: warn staff of decisions and credits falling due."""
+    return len(escalation.escalate(timezone.now()))

@@ -6,6 +6,7 @@ start-up with ImproperlyConfigured naming the variable, so a typo never runs sil
 """
 
 import warnings
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -25,7 +26,7 @@ def _setting(name, parse, default):
         return default
     try:
         return parse(raw)
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, InvalidOperation) as exc:
         raise ImproperlyConfigured(f"{name}={raw!r} is not valid: {exc}") from None
 
 
@@ -232,6 +233,12 @@ else:
         },
     }
 
+# --- Review ---------------------------------------------------------------------------------
+# An approval above this amount needs a second reviewer's confirmation (four eyes).
+APPROVAL_SECOND_REVIEWER_ABOVE = _setting(
+    "APPROVAL_SECOND_REVIEWER_ABOVE", Decimal, Decimal("500.00")
+)
+
 # --- Mail -------------------------------------------------------------------------------------
 _mail = _setting("EMAIL_URL", _email, {})
 EMAIL_BACKEND = _mail.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -258,6 +265,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than any countdown or eta a task is given, so Redis never redelivers a waiting task early.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Static entries; the DatabaseScheduler copies them into its tables at start-up. Each expires
+# before the next run is due, so a backlog after a worker outage runs once, not once per beat.
+CELERY_BEAT_SCHEDULE = {
+    # The outbox sweep: mail whose task was lost (broker outage) or gave up still goes out.
+    "send-pending-notifications": {
+        "task": "claims.tasks.send_pending",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    # Deadline warnings to reviewers and billing staff (claims.escalation).
+    "escalate-deadlines": {
+        "task": "claims.tasks.escalate_deadlines",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 15 * 60},
+    },
+}
 CELERY_TIMEZONE = "UTC"
 BROKER_HEALTH_TIMEOUT = 2
 

@@ -57,22 +57,29 @@ def quote_payload(text, *, breakdown=False):
     return run(parsed)
 
 
-def quote_subscription(subscription, intervals, *, already_credited=Decimal("0")):
-    """Quote downtime `intervals` [(start, end, exception)] on one subscription, excusing the
-    provider's recorded maintenance for its service and account.
-
-    Returns (quote, maintenance records considered).
-    """
-    start = min(i[0] for i in intervals)
-    end = max(i[1] for i in intervals)
-    # Maintenance anywhere in the months touched counts towards availability (SLA_RULES.md 6).
+def maintenance_around(subscription, start, end):
+    """The provider's maintenance records for a subscription's service and account, in the
+    months around [start, end): maintenance anywhere in a month touched counts towards its
+    availability (SLA_RULES.md, common arithmetic 6)."""
     margin = dt.timedelta(days=32)
-    maintenance = list(
+    return list(
         Maintenance.objects.filter(service=subscription.service)
         .affecting(subscription.organisation)
         .overlapping(start - margin, end + margin)
         .order_by("starts_at")
     )
+
+
+def quote_subscription(subscription, intervals, *, already_credited=Decimal("0"), maintenance=None):
+    """Quote downtime `intervals` [(start, end, exception)] on one subscription, excusing the
+    provider's recorded maintenance (or the `maintenance` records given) as the policy says.
+
+    Returns (quote, maintenance records considered).
+    """
+    start = min(i[0] for i in intervals)
+    end = max(i[1] for i in intervals)
+    if maintenance is None:
+        maintenance = maintenance_around(subscription, start, end)
     # OnePointSync caps an account's month at its recurring charge; the account's active fees
     # stand in for what was paid until invoices record payments.
     mrc = (

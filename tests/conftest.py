@@ -16,6 +16,20 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 PASSWORD = "test-pass-123"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_celery_queue():
+    """Tasks enqueued by tests that commit without a worker go to a queue of this run's own,
+    deleted at the end, so a shared Redis keeps no leftovers and no other run consumes them."""
+    queue = f"test-run-{uuid.uuid4().hex[:12]}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    yield queue
+    app.conf.task_default_queue = previous
+    if not app.conf.task_always_eager:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

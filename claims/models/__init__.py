@@ -2,8 +2,10 @@
 (proof), the review (review), mail and escalations (notify)."""
 
 from claims.models.claim import (
+    DECIDED_STATES,
     LIVE_STATES,
     PROOF_OPEN_STATES,
+    QUEUE_STATES,
     WITHDRAWABLE_STATES,
     Claim,
     ClaimEvent,
@@ -24,7 +26,9 @@ from claims.models.review import (
 )
 
 __all__ = [
+    "DECIDED_STATES",
     "LIVE_STATES",
+    "QUEUE_STATES",
     "NETWORK_TEST_KINDS",
     "PROOF_OPEN_STATES",
     "WITHDRAWABLE_STATES",

@@ -89,5 +89,3 @@ class Proof(models.Model):
             return self.evidence["summary"]
         evidence = Evidence.from_dict(self.evidence)
         return evidence.summary(self.claim.period_start, self.claim.period_end)
-
-

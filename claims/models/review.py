@@ -35,7 +35,9 @@ class Settlement(models.Model):
         ordering = ["claim", "number"]
         constraints = [
             models.UniqueConstraint(fields=["claim", "number"], name="settlement_number_unique"),
-            models.CheckConstraint(name="settlement_credit_not_negative", condition=Q(credit__gte=0)),
+            models.CheckConstraint(
+                name="settlement_credit_not_negative", condition=Q(credit__gte=0)
+            ),
         ]
 
     def __str__(self):
@@ -89,9 +91,7 @@ class Decision(models.Model):
             # A different amount than the engine's is only ever given with a written reason.
             models.CheckConstraint(
                 name="decision_override_has_reason",
-                condition=~Q(kind="approve")
-                | Q(amount=models.F("engine_amount"))
-                | ~Q(reason=""),
+                condition=~Q(kind="approve") | Q(amount=models.F("engine_amount")) | ~Q(reason=""),
             ),
         ]
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from claims import messages
+from claims import deadlines, messages, notifications
 from claims.evidence import read_evidence
 from claims.models import (
     NETWORK_TEST_KINDS,
@@ -25,9 +25,9 @@ from claims.models import (
     ProofKind,
     proof_storage,
 )
-from claims.tasks import notify_claim_filed
 from claims.uploads import ProofRejected, inspect_upload, store
 from portal.models import Organisation
+from sla.engine import parse_timezone
 from sla.models import Subscription
 
 
@@ -188,10 +188,17 @@ def submit_claim(*, claim, by, now=None):
         if errors:
             overlap_only = set(errors) == {"period_start"} and _overlapping_live_line(claim)
             raise ClaimRefused(errors, conflict=bool(overlap_only))
+        version = claim.policy_version
         claim.state = ClaimState.SUBMITTED
         claim.submitted_at = now
+        claim.decision_due_at = deadlines.decision_due(now, version.decision_days)
+        claim.apply_by = deadlines.apply_by(
+            now, version.apply_by_cycles, parse_timezone(version.policy.timezone)
+        )
         claim.updated_at = now
-        claim.save(update_fields=["state", "submitted_at", "updated_at"])
+        claim.save(
+            update_fields=["state", "submitted_at", "decision_due_at", "apply_by", "updated_at"]
+        )
         try:
             # The exclusion constraint settles a race the check above cannot see: another
             # transaction filing an overlapping claim at the same moment.
@@ -204,7 +211,8 @@ def submit_claim(*, claim, by, now=None):
                 {"period_start": [messages.OVERLAP_CONCURRENT]}, conflict=True
             ) from None
         _record(claim, by, "submitted", now, from_state=ClaimState.DRAFT, to_state=claim.state)
-        notify_claim_filed.delay_on_commit(claim.pk)
+        # Written to the outbox with the claim: sent after commit, swept if the broker is down.
+        notifications.claim_filed(claim)
     return claim
 
 

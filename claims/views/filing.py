@@ -18,6 +18,7 @@ from claims.forms import ClaimForm, ProofFormSet
 from claims.models import Claim, ClaimLine, ClaimState
 from claims.timeline import timeline_for
 from claims.uploads import StreamingUploadHandlers, proof_download_response, rejected_uploads
+from claims.views import review
 from portal.models import Organisation
 from sla.engine import parse_timezone
 
@@ -198,6 +199,7 @@ def claim_detail(request, pk):
             "claimant_side": Organisation.objects.claimable_by(request.user)
             .filter(pk=claim.account_id)
             .exists(),
+            **review.conversation(request, claim),
         },
     )
 

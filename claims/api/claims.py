@@ -9,6 +9,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from claims import services
+from claims.api.review import ReviewActions
 from claims.models import Claim
 from claims.serializers import (
     ClaimCreateSerializer,
@@ -35,7 +36,9 @@ def refused(refusal):
     return Response(refusal.errors, status=code)
 
 
-class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ClaimViewSet(
+    ReviewActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = ClaimSerializer
     filterset_fields = ["state", "account"]
 
@@ -80,7 +83,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         except services.ClaimRefused as refusal:
             return refused(refusal)
         return Response(
-            ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data,
+            self.get_serializer(self.get_queryset().get(pk=claim.pk)).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -93,7 +96,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             services.submit_claim(claim=claim, by=request.user)
         except services.ClaimRefused as refusal:
             return refused(refusal)
-        return Response(ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=claim.pk)).data)
 
     @extend_schema(request=WithdrawSerializer, responses={200: ClaimSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -108,7 +111,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             )
         except services.ClaimRefused as refusal:
             return refused(refusal)
-        return Response(ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=claim.pk)).data)
 
     @extend_schema(
         request={"multipart/form-data": ProofUploadSerializer},

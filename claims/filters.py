@@ -1,0 +1,72 @@
+"""The review queue's filters. Strict: a value that does not parse or names nothing is an error
+shown to the reviewer, never silently dropped (which would show an unfiltered queue)."""
+
+import datetime as dt
+
+import django_filters
+from django import forms
+
+from claims.models import Claim, ClaimState
+from portal.models import Organisation
+from sla.models import Policy
+
+# The queue (waiting for a reviewer) and the claims waiting for the claimant's answer.
+REVIEW_STATES = (
+    ClaimState.SUBMITTED,
+    ClaimState.UNDER_REVIEW,
+    ClaimState.INFO_REQUESTED,
+    ClaimState.AWAITING_SECOND,
+)
+
+
+def _unknown(what):
+    return {"invalid_choice": f"Unknown {what}: choose one from the list."}
+
+
+class ReviewQueueFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(
+        label="State",
+        choices=[(state.value, state.label) for state in REVIEW_STATES],
+        empty_label="Waiting for a reviewer",
+        error_messages=_unknown("state"),
+    )
+    policy = django_filters.ModelChoiceFilter(
+        label="Agreement",
+        field_name="policy_version__policy",
+        to_field_name="slug",
+        queryset=Policy.objects.all(),
+        empty_label="Any",
+        error_messages=_unknown("agreement"),
+    )
+    reseller = django_filters.ModelChoiceFilter(
+        label="Reseller",
+        field_name="account__reseller",
+        queryset=Organisation.objects.filter(kind=Organisation.Kind.RESELLER),
+        empty_label="Any",
+        error_messages=_unknown("reseller"),
+    )
+    account = django_filters.ModelChoiceFilter(
+        label="Account",
+        queryset=Organisation.objects.customers(),
+        empty_label="Any",
+        error_messages=_unknown("account"),
+    )
+    due_before = django_filters.DateFilter(
+        label="Decision due before (UTC date)",
+        method="filter_due_before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the date like 2026-03-25."},
+    )
+
+    class Meta:
+        model = Claim
+        fields = ["state", "policy", "reseller", "account", "due_before"]
+
+    def filter_due_before(self, queryset, name, value):
+        return queryset.due_before(dt.datetime.combine(value, dt.time.min, tzinfo=dt.UTC))
+
+    def filter_queryset(self, queryset):
+        # Without a state chosen the queue is what waits for a reviewer.
+        if not self.form.cleaned_data.get("state"):
+            queryset = queryset.awaiting_review()
+        return super().filter_queryset(queryset)

@@ -1,0 +1,70 @@
+"""Ten reviewers approve the same claim at the same moment: exactly one decision and one audit
+record of it; the others are told it was already decided."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from claims import services
+from claims.models import ClaimEvent, ClaimState, Decision
+from portal.models import Membership, Organisation, Role, User
+from sla.models import Subscription
+from tests.claims.conftest import END, START, upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
+def test_ten_reviewers_approve_at_once(live_demo):
+    alice = User.objects.get(email="alice@acme-dental.example")
+    email = Subscription.objects.get(organisation__name="Acme Dental", service__slug="email")
+    claim = services.file_claim(
+        by=alice,
+        data=services.ClaimInput(
+            subscriptions=(email,), period_start=START, period_end=END, basis="Down."
+        ),
+        uploads=[(upload(), "ping")],
+    )
+    # Settled first, so every approval races for the decision itself.
+    reviewer = User.objects.get(email="reviewer1@provider.example")
+    context = services.review_context(claim)
+    services.settle(claim=claim, by=reviewer, intervals=context["intervals"], maintenance=[])
+    provider = Organisation.objects.get(kind="provider")
+    reviewers = []
+    for n in range(10):
+        user = User.objects.create_user(f"racer{n}@provider.example", "x", is_staff=True)
+        Membership.objects.create(user=user, organisation=provider, role=Role.REVIEWER)
+        reviewers.append(user)
+
+    barrier = threading.Barrier(10)
+    results = []
+
+    def approve(user):
+        try:
+            barrier.wait()
+            decision = services.approve(claim=claim, by=user)
+            results.append(("ok", decision.pk))
+        except services.ClaimRefused as refusal:
+            results.append(("refused", refusal.errors["__all__"][0]))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            results.append(("error", repr(exc)))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=approve, args=(user,)) for user in reviewers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(kind for kind, _ in results) == ["ok"] + ["refused"] * 9, results
+    winner = Decision.objects.get()
+    for kind, message in results:
+        if kind == "refused":
+            assert message.startswith(
+                f"This claim was already decided by {winner.decided_by.email}"
+            )
+    assert ClaimEvent.objects.filter(claim=claim, action="approved").count() == 1
+    claim.refresh_from_db()
+    assert claim.state == ClaimState.APPROVED
