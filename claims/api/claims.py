@@ -9,6 +9,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from claims import services
+from claims.api import ERRORS, refused
 from claims.api.review import ReviewActions
 from claims.models import Claim
 from claims.serializers import (
@@ -21,19 +22,6 @@ from claims.serializers import (
 )
 from claims.uploads import StreamingUploadHandlers, proof_download_response, rejected_uploads
 from portal.models import Organisation
-
-ERRORS = {
-    400: OpenApiResponse(ErrorsSerializer, description="Bad input or a rule of the agreement."),
-    401: OpenApiResponse(description="Not logged in."),
-    403: OpenApiResponse(description="Not the account's own people."),
-    404: OpenApiResponse(description="No such claim visible to you."),
-    409: OpenApiResponse(ErrorsSerializer, description="Clashes with another claim or state."),
-}
-
-
-def refused(refusal):
-    code = status.HTTP_409_CONFLICT if refusal.conflict else status.HTTP_400_BAD_REQUEST
-    return Response(refusal.errors, status=code)
 
 
 class ClaimViewSet(

@@ -11,12 +11,12 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from claims import services
+from claims.api import ERRORS, refused
 from claims.models import Claim, ClaimState
 from claims.serializers import (
     AnswerSerializer,
     ApproveSerializer,
     DecisionSerializer,
-    ErrorsSerializer,
     MessageSerializer,
     PostMessageSerializer,
     QuestionSerializer,
@@ -27,19 +27,6 @@ from claims.serializers import (
 )
 from claims.services.review import is_reviewer
 from portal.models import Organisation
-
-ERRORS = {
-    400: OpenApiResponse(ErrorsSerializer, description="Bad input or a rule refused it."),
-    401: OpenApiResponse(description="Not logged in."),
-    403: OpenApiResponse(description="Not allowed."),
-    404: OpenApiResponse(description="No such claim visible to you."),
-    409: OpenApiResponse(ErrorsSerializer, description="The claim's state has moved on."),
-}
-
-
-def refused(refusal):
-    code = status.HTTP_409_CONFLICT if refusal.conflict else status.HTTP_400_BAD_REQUEST
-    return Response(refusal.errors, status=code)
 
 
 class QueueFilter(django_filters.FilterSet):
