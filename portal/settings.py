@@ -280,6 +280,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60.0,
         "options": {"expires": 15 * 60},
     },
+    # Billing: grant what approvals left ungranted, apply open credits, close cycles and issue
+    # invoices, mark overdue ones, pay out terminated resellers (billing.tasks.run_billing).
+    "run-billing": {
+        "task": "billing.tasks.run_billing",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 5 * 60},
+    },
 }
 CELERY_TIMEZONE = "UTC"
 BROKER_HEALTH_TIMEOUT = 2

@@ -25,6 +25,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("sla/", include("sla.urls")),
     path("claims/", include("claims.urls")),
+    path("billing/", include("billing.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from portal.celery import app
 from portal.models import Membership, Organisation, Role, User
+from tests.helpers import subscription
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in live tests
 PASSWORD = "test-pass-123"
@@ -147,3 +148,36 @@ def celery_worker(transactional_db, settings):
     app.conf.task_default_queue = previous
     with app.connection_for_write() as conn:
         conn.default_channel.queue_delete(queue)
+
+
+# --- the demo personas and subscriptions ---------------------------------------------------
+
+
+@pytest.fixture
+def alice(demo):
+    return User.objects.get(email="alice@acme-dental.example")
+
+
+@pytest.fixture
+def bob(demo):
+    return User.objects.get(email="bob@birch-legal.example")
+
+
+@pytest.fixture
+def nora(demo):
+    return User.objects.get(email="nora@northwind-it.example")
+
+
+@pytest.fixture
+def reviewer_user(demo):
+    return User.objects.get(email="reviewer1@provider.example")
+
+
+@pytest.fixture
+def acme_email(demo):
+    return subscription("Acme Dental", "email")
+
+
+@pytest.fixture
+def cedar_exchange(demo):
+    return subscription("Cedar Bakery", "hosted-exchange")

@@ -6,6 +6,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from sla.models import Subscription
+
 
 def free_port():
     with socket.socket() as sock:
@@ -74,3 +76,8 @@ class RedisServer:
         else:
             raise RuntimeError(f"redis-server on port {self.port} did not stop")
         self.pidfile.unlink(missing_ok=True)
+
+
+def subscription(org, service):
+    """A demo subscription by organisation name and service slug."""
+    return Subscription.objects.get(organisation__name=org, service__slug=service)

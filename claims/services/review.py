@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from claims import messages, notifications
+from claims import messages, notifications, signals
 from claims.evidence import Evidence
 from claims.models import (
     DECIDED_STATES,
@@ -341,6 +341,11 @@ def _transition(claim, by, state, now, *, action, reason="", decision=None, data
         claim, by, action, now, from_state=previous, to_state=state, reason=reason, data=data or {}
     )
     notifications.claim_changed(claim, by=by, reason=reason, decision=decision)
+    if state == ClaimState.APPROVED:
+        claim_id = claim.pk
+        transaction.on_commit(
+            lambda: signals.claim_approved.send_robust(sender=Claim, claim_id=claim_id)
+        )
 
 
 def _next_sequence(claim):

@@ -2,12 +2,10 @@
 
 import datetime as dt
 
-import pytest
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from portal.models import User
-from sla.models import Subscription
+from tests.helpers import subscription  # noqa: F401 - tests import it from here
 
 # A moment well after the claimed outages below, so nothing is "in the future".
 NOW = dt.datetime(2026, 3, 20, 12, 0, tzinfo=dt.UTC)
@@ -49,37 +47,3 @@ def stored_files():
     if storage.exists(""):
         walk("")
     return found
-
-
-@pytest.fixture
-def alice(demo):
-    return User.objects.get(email="alice@acme-dental.example")
-
-
-@pytest.fixture
-def bob(demo):
-    return User.objects.get(email="bob@birch-legal.example")
-
-
-@pytest.fixture
-def nora(demo):
-    return User.objects.get(email="nora@northwind-it.example")
-
-
-@pytest.fixture
-def reviewer_user(demo):
-    return User.objects.get(email="reviewer1@provider.example")
-
-
-def subscription(org, service):
-    return Subscription.objects.get(organisation__name=org, service__slug=service)
-
-
-@pytest.fixture
-def acme_email(demo):
-    return subscription("Acme Dental", "email")
-
-
-@pytest.fixture
-def cedar_exchange(demo):
-    return subscription("Cedar Bakery", "hosted-exchange")

@@ -1,0 +1,47 @@
+"""Billing's Celery tasks: thin shells over billing.services, each safe to run twice (ledger
+keys make a second effect impossible) and acknowledged late (a worker dying mid-task leaves
+the message to be redelivered)."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from billing import services
+from billing.models import BillingAccount, Invoice, InvoiceStatus
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def grant_credit(claim_id):
+    entries = services.grant_credit(claim_id)
+    accounts = {entry.billing_account_id for entry in entries}
+    for account_id in accounts:
+        apply_credits.delay(account_id)
+    return len(entries)
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def apply_credits(billing_account_id):
+    return len(services.apply_credits(billing_account_id))
+
+
+def run_billing_once(now):
+    """The periodic run, as one plain function: the database says what is pending. Grant what
+    approvals left ungranted; per billed party, make the current cycle's draft, issue the drafts
+    whose cycle ended (credit applied first), pay out a terminated reseller, apply open credit
+    to the current draft; then mark unpaid invoices overdue."""
+    for claim in services.claims_awaiting_grant():
+        services.grant_credit(claim.pk, now=now)
+    for account in BillingAccount.objects.select_related("organisation"):
+        services.draft_invoice(account, now.date())
+        ended = Invoice.objects.filter(
+            billing_account=account, status=InvoiceStatus.DRAFT, cycle_end__lte=now.date()
+        )
+        for invoice in ended.order_by("cycle_start"):
+            services.issue_invoice(invoice, now=now)
+        services.pay_out_terminated(account.pk, now=now)
+        services.apply_credits(account.pk, now=now)
+    services.mark_overdue(now)
+
+
+@shared_task(acks_late=True)
+def run_billing():
+    run_billing_once(timezone.now())

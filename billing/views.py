@@ -1,0 +1,345 @@
+"""Billing pages: an account's credits and invoices (and an invoice as a PDF) for customers and
+reseller agents; the whole ledger and the month-end run for billing staff.
+
+Rows are read through `CreditEntry.objects.visible_to(user)` and
+`Invoice.objects.visible_to(user)`: another account's invoice is a 404. Staff pages answer 404 to
+everyone without the billing or admin role, so they do not reveal that the pages exist.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+import django_filters
+from django import forms
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods
+
+from billing import pdf
+from billing.models import ZERO, CreditEntry, CreditKind, Invoice, InvoiceStatus
+from billing.services import SPENDING, claims_awaiting_grant
+from billing.tasks import run_billing
+from portal.models import Organisation, Role
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+RUN_STARTED = "Month-end billing run started at {at:%Y-%m-%d %H:%M:%S} UTC."
+BAD_CLAIM_REFERENCE = "Enter a claim reference like C-000012."
+# The session key under which the run page remembers when this person started a run.
+RUN_STARTED_KEY = "billing_run_started_at"
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+# --- who is asking --------------------------------------------------------------------------
+
+
+def _billing_staff_only(user):
+    """The ledger and the run do not exist for anyone but billing staff and administrators."""
+    if not user.has_role(Role.BILLING, Role.ADMIN):
+        raise Http404("No such page.")
+
+
+# --- credits ----------------------------------------------------------------------------------
+
+
+def _moved(kinds):
+    """The total of a grant's movements of `kinds`, as a subquery on the grant's row."""
+    total = (
+        CreditEntry.objects.filter(grant=OuterRef("pk"), kind__in=kinds)
+        .values("grant")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO, output_field=MONEY))
+
+
+def _grants_with_balances(user):
+    """Visible grants, each with what was applied, paid out, reversed and is still open, and
+    the remainder last carried forward (a CARRIED entry records a wait; it spends nothing)."""
+    last_carried = (
+        CreditEntry.objects.filter(grant=OuterRef("pk"), kind=CreditKind.CARRIED)
+        .order_by("-at", "-pk")
+        .values("amount")[:1]
+    )
+    return (
+        CreditEntry.objects.visible_to(user)
+        .filter(kind=CreditKind.GRANTED)
+        .annotate(
+            applied=_moved([CreditKind.APPLIED]),
+            paid_out=_moved([CreditKind.PAID_OUT]),
+            reversed=_moved([CreditKind.REVERSED]),
+            carried=Coalesce(
+                Subquery(last_carried, output_field=MONEY), Value(ZERO, output_field=MONEY)
+            ),
+            open=F("amount") - _moved(SPENDING),
+        )
+        .select_related("claim", "account", "subscription__service")
+        .order_by("-at", "-pk")
+    )
+
+
+@login_required
+def credit_list(request):
+    grants = _grants_with_balances(request.user)
+    totals = grants.aggregate(
+        granted=Coalesce(Sum("amount"), Value(ZERO, output_field=MONEY)),
+        applied=Coalesce(Sum("applied"), Value(ZERO, output_field=MONEY)),
+        carried=Coalesce(Sum("carried"), Value(ZERO, output_field=MONEY)),
+        paid_out=Coalesce(Sum("paid_out"), Value(ZERO, output_field=MONEY)),
+        reversed=Coalesce(Sum("reversed"), Value(ZERO, output_field=MONEY)),
+        open=Coalesce(Sum("open"), Value(ZERO, output_field=MONEY)),
+    )
+    applications = CreditEntry.objects.filter(kind=CreditKind.APPLIED).select_related("invoice")
+    page = Paginator(
+        grants.prefetch_related(
+            Prefetch("movements", queryset=applications.order_by("at", "pk"), to_attr="applications")
+        ),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    # An end customer's credit is applied to its reseller's invoice, which it may not open.
+    named = {entry.invoice_id for grant in page for entry in grant.applications}
+    openable = set(
+        Invoice.objects.visible_to(request.user).filter(pk__in=named).values_list("pk", flat=True)
+    )
+    return render(
+        request,
+        "billing/credits.html",
+        {"page": page, "totals": totals, "openable": openable},
+    )
+
+
+# --- invoices ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    line: object
+    credits: list  # the APPLIED ledger entries on this line
+    credit: Decimal
+    net: Decimal  # fee + tax (on the fee before credit) - credit
+
+
+@dataclass(frozen=True)
+class Statement:
+    """An invoice as its page and its PDF show it."""
+
+    invoice: Invoice
+    lines: list
+    totals: dict
+    applied: list  # the credit note: every APPLIED entry, each naming its claim
+    carried: list  # credit that did not fit this invoice, carried to the next
+    payments: list
+
+    @property
+    def last_day(self):
+        return self.invoice.cycle_end - dt.timedelta(days=1)
+
+
+def _visible_invoice(request, pk):
+    return get_object_or_404(
+        Invoice.objects.visible_to(request.user).select_related("billing_account__organisation"),
+        pk=pk,
+    )
+
+
+def statement_of(invoice):
+    entries = list(
+        invoice.credit_entries.filter(kind__in=[CreditKind.APPLIED, CreditKind.CARRIED])
+        .select_related("claim", "account", "subscription__service", "invoice_line")
+        .order_by("at", "pk")
+    )
+    applied = [entry for entry in entries if entry.kind == CreditKind.APPLIED]
+    lines = []
+    for line in invoice.lines.select_related("subscription__service", "subscription__organisation"):
+        credits = [entry for entry in applied if entry.invoice_line_id == line.pk]
+        credit = sum((entry.amount for entry in credits), ZERO)
+        lines.append(StatementLine(line, credits, credit, line.amount + line.tax - credit))
+    return Statement(
+        invoice=invoice,
+        lines=lines,
+        totals=invoice.totals(),
+        applied=applied,
+        carried=[entry for entry in entries if entry.kind == CreditKind.CARRIED],
+        payments=list(invoice.payments.order_by("received_at", "pk")),
+    )
+
+
+@login_required
+def invoice_list(request):
+    invoices = (
+        Invoice.objects.visible_to(request.user)
+        .select_related("billing_account__organisation")
+        .order_by("-cycle_start", "billing_account__organisation__name")
+    )
+    page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(invoice, invoice.totals()) for invoice in page]
+    return render(request, "billing/invoice_list.html", {"page": page, "rows": rows})
+
+
+@login_required
+def invoice_detail(request, pk):
+    invoice = _visible_invoice(request, pk)
+    return render(request, "billing/invoice_detail.html", {"statement": statement_of(invoice)})
+
+
+@login_required
+def invoice_pdf(request, pk):
+    invoice = _visible_invoice(request, pk)
+    response = HttpResponse(pdf.invoice_pdf(statement_of(invoice)), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=pdf.file_name(invoice)
+    )
+    return response
+
+
+# --- the ledger (billing staff) ---------------------------------------------------------------
+
+
+class ClaimReferenceField(forms.CharField):
+    """A claim reference as people write it (C-000012, c-12, 12), cleaned to the claim's id."""
+
+    def to_python(self, value):
+        value = super().to_python(value).strip().upper().removeprefix("C-")
+        if not value:
+            return None
+        if not value.isdigit():
+            raise ValidationError(BAD_CLAIM_REFERENCE, code="invalid")
+        return int(value)
+
+
+class ClaimReferenceFilter(django_filters.NumberFilter):
+    field_class = ClaimReferenceField
+
+
+class LedgerFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(
+        label="Kind",
+        choices=CreditKind.choices,
+        empty_label="Any",
+        error_messages={"invalid_choice": "Unknown kind: choose one from the list."},
+    )
+    account = django_filters.ModelChoiceFilter(
+        label="Account",
+        queryset=Organisation.objects.exclude(kind=Organisation.Kind.PROVIDER),
+        method="filter_account",
+        empty_label="Any",
+        error_messages={"invalid_choice": "Unknown account: choose one from the list."},
+    )
+    claim = ClaimReferenceFilter(label="Claim reference", field_name="claim")
+
+    class Meta:
+        model = CreditEntry
+        fields = ["kind", "account", "claim"]
+
+    def filter_account(self, queryset, name, value):
+        # A reseller's entries are its end customers' credits on its billing account.
+        return queryset.filter(Q(account=value) | Q(billing_account__organisation=value))
+
+
+@login_required
+def ledger(request):
+    _billing_staff_only(request.user)
+    entries = CreditEntry.objects.select_related(
+        "claim",
+        "account",
+        "billing_account__organisation",
+        "subscription__service",
+        "invoice",
+        "actor",
+    ).order_by("-at", "-pk")
+    filterset = LedgerFilter(request.GET, queryset=entries)
+    if filterset.is_valid():
+        page, status = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page")), 200
+    else:
+        page, status = None, 400
+    return render(
+        request, "billing/ledger.html", {"filter": filterset, "page": page}, status=status
+    )
+
+
+# --- the month-end run (billing staff) --------------------------------------------------------
+
+
+def _progress(started_at):
+    """What the run has done so far, read from the data itself."""
+    by_status = dict(Invoice.objects.order_by().values_list("status").annotate(n=Count("pk")))
+    ledger = CreditEntry.objects.aggregate(
+        grants=Count("pk", filter=Q(kind=CreditKind.GRANTED)),
+        granted=Sum("amount", filter=Q(kind=CreditKind.GRANTED)),
+        spent=Sum("amount", filter=Q(kind__in=SPENDING)),
+        applied=Sum("amount", filter=Q(kind=CreditKind.APPLIED)),
+        last_entry_at=Max("at"),
+    )
+    progress = {
+        "invoices": [
+            (status.label, status.value, by_status.get(status.value, 0)) for status in InvoiceStatus
+        ],
+        "grants": ledger["grants"],
+        "open_credit": (ledger["granted"] or ZERO) - (ledger["spent"] or ZERO),
+        "applied_credit": ledger["applied"] or ZERO,
+        "awaiting_grant": claims_awaiting_grant().count(),
+        "last_entry_at": ledger["last_entry_at"],
+        "started_at": started_at,
+    }
+    if started_at is not None:
+        progress["since"] = {
+            "entries": CreditEntry.objects.filter(at__gte=started_at).count(),
+            "drafted": Invoice.objects.filter(created_at__gte=started_at).count(),
+            "issued": Invoice.objects.filter(issued_at__gte=started_at).count(),
+        }
+    return progress
+
+
+def _started_at(request):
+    value = request.session.get(RUN_STARTED_KEY)
+    return parse_datetime(value) if value else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def run(request):
+    _billing_staff_only(request.user)
+    if request.method == "POST":
+        now = timezone.now()
+        # The run reads committed data only; enqueued after this request's writes commit.
+        transaction.on_commit(run_billing.delay)
+        request.session[RUN_STARTED_KEY] = now.isoformat()
+        logger.info("month-end billing run requested by %s at %s", request.user.email, now)
+        flash.success(request, RUN_STARTED.format(at=now))
+        return redirect("billing:run")
+    return render(request, "billing/run.html", {"progress": _progress(_started_at(request))})
+
+
+@login_required
+@require_GET
+def run_progress(request):
+    """The run page's progress panel, polled by htmx."""
+    _billing_staff_only(request.user)
+    return render(
+        request, "billing/_run_progress.html", {"progress": _progress(_started_at(request))}
+    )
