@@ -288,5 +288,22 @@ class CreditEntry(models.Model):
         return f"{self.get_kind_display()} {self.amount} ({self.claim.reference})"
 
 
+class GrantOutcome(models.Model):
+    """That an approval's credit was granted in full, as far as the caps allowed: the billing
+    run's record of work done. An approved claim whose decision in force has no outcome is still
+    to be granted."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="grant_outcomes")
+    decision = models.OneToOneField(
+        "claims.Decision", on_delete=models.PROTECT, related_name="grant_outcome"
+    )
+    granted = models.DecimalField(max_digits=12, decimal_places=2)
+    cut_by_caps = models.DecimalField(max_digits=12, decimal_places=2)
+    at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.claim.reference}: {self.granted} granted"
+
+
 def month_start(day):
     return dt.date(day.year, day.month, 1)

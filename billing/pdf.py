@@ -8,8 +8,9 @@ import io
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -55,7 +56,10 @@ def invoice_pdf(statement):
     """The PDF's bytes."""
     invoice, totals = statement.invoice, statement.totals
     styles = getSampleStyleSheet()
-    body, small = styles["BodyText"], styles["Italic"]
+    heading, small = styles["Heading2"], styles["Italic"]
+    # Table cells that wrap, in the tables' own type size.
+    body = ParagraphStyle("cell", parent=styles["BodyText"], fontSize=9, leading=11)
+    heading_1 = ParagraphStyle("title", parent=styles["Title"], alignment=TA_LEFT)
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -79,7 +83,7 @@ def invoice_pdf(statement):
     if invoice.due_on:
         facts.append(("Due", f"{invoice.due_on:%Y-%m-%d}"))
     story = [
-        Paragraph(escape(title(invoice)), styles["Title"]),
+        Paragraph(escape(title(invoice)), heading_1),
         Paragraph(escape(PROVIDER), small),
         Spacer(0, 4 * mm),
         Table(
@@ -92,7 +96,7 @@ def invoice_pdf(statement):
             ],
         ),
         Spacer(0, 6 * mm),
-        Paragraph("Charges", styles["Heading2"]),
+        Paragraph("Charges", heading),
     ]
 
     rows = [["Service", "Fee", "Tax", "Credit", "Amount"]]
@@ -112,17 +116,17 @@ def invoice_pdf(statement):
     )
     story.append(Spacer(0, 4 * mm))
     summary = [
-        ["", ""],
+        ["Summary", ""],
         ["Fees", _money(totals["fees"])],
-        ["Tax", _money(totals["tax"])],
+        ["Tax (on the fees before credit)", _money(totals["tax"])],
         ["Credits applied", f"-{_money(totals['credits'])}"],
         ["Total", _money(totals["total"])],
         ["Paid", _money(totals["paid"])],
         ["Balance due", _money(totals["balance"])],
     ]
-    story.append(_table(summary, [50 * mm, 30 * mm], money_from=1, total_row=True))
+    story.append(_table(summary, [60 * mm, 30 * mm], money_from=1, total_row=True))
 
-    story.append(Paragraph("Credit note", styles["Heading2"]))
+    story.append(Paragraph("Credit note", heading))
     if statement.applied:
         rows = [["Claim", "Account", "Service", "Service month", "Credit"]]
         for entry in statement.applied:
@@ -155,7 +159,7 @@ def invoice_pdf(statement):
         )
 
     if statement.payments:
-        story.append(Paragraph("Payments", styles["Heading2"]))
+        story.append(Paragraph("Payments", heading))
         rows = [["Received", "Reference", "Amount"]]
         for payment in statement.payments:
             rows.append(

@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from billing.models import (
@@ -19,13 +19,14 @@ from billing.models import (
     BillingAccount,
     CreditEntry,
     CreditKind,
+    GrantOutcome,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
     Payment,
     month_start,
 )
-from claims.models import Claim, ClaimState, DecisionKind
+from claims.models import Claim, ClaimState, Decision, DecisionKind
 from portal.models import Organisation
 from sla.engine import parse_timezone
 from sla.models import Subscription
@@ -148,34 +149,61 @@ def _allocation(decision):
     return result
 
 
+def _month_unsettled(claim, month, billing_account):
+    """OnePointSync caps a month at what was actually paid for it: while an invoice of that
+    month is not yet paid, the cap is not known and the grant waits (the run retries)."""
+    if claim.policy_version.cap_basis != "mrc_paid":
+        return False
+    next_month = month_start(month + dt.timedelta(days=32))
+    return (
+        Invoice.objects.filter(
+            billing_account=billing_account, cycle_start__gte=month, cycle_start__lt=next_month
+        )
+        .exclude(status=InvoiceStatus.PAID)
+        .exists()
+    )
+
+
 def grant_credit(claim_id, *, now=None):
-    """Write the grant entries for an approved claim, each cut to what its cap leaves. Run it
-    twice, or twice at once: the second writes nothing. Returns the entries written now."""
+    """Write the grant entries for an approved claim, each cut to what its cap leaves, and the
+    outcome that says it is done. Run it twice, or twice at once: the second writes nothing. A
+    month whose cap is not known yet (its invoice unpaid) waits for a later run. Returns the
+    entries written now."""
     now = now or timezone.now()
     claim = Claim.objects.select_related("account__reseller", "policy_version__policy").get(
         pk=claim_id
     )
     decision = final_approval(claim)
-    if decision is None or decision.amount == 0:
+    if decision is None:
         return []
     billing_account = BillingAccount.for_account(claim.account)
     written = []
     with transaction.atomic():
         # One grant at a time per billed party: caps are read and used under this lock.
         BillingAccount.objects.select_for_update().get(pk=billing_account.pk)
+        if GrantOutcome.objects.filter(decision=decision).exists():
+            return []
         approver = decision.confirmations.order_by("-sequence").first() or decision
+        granted, cut, waiting = ZERO, ZERO, False
         for subscription_id, month, amount in _allocation(decision):
             key = f"grant:claim-{claim.pk}:subscription-{subscription_id}:{month:%Y-%m}"
-            if CreditEntry.objects.filter(key=key).exists():
+            existing = CreditEntry.objects.filter(key=key).first()
+            if existing is not None:
+                granted += existing.amount
+                continue
+            if _month_unsettled(claim, month, billing_account):
+                waiting = True
                 continue
             subscription = Subscription.objects.get(pk=subscription_id)
             left = cap_left(claim, subscription, month, billing_account)
             given = min(amount, left)
+            cut += amount - given
             if given <= 0:
                 continue
             reason = f"Approved claim {claim.reference}, decision {decision.sequence}"
             if given < amount:
                 reason += f"; cut from {amount} to the cap left ({left})"
+            granted += given
             written.append(
                 CreditEntry.objects.create(
                     kind=CreditKind.GRANTED,
@@ -191,17 +219,63 @@ def grant_credit(claim_id, *, now=None):
                     reason=reason,
                 )
             )
+        if not waiting:
+            GrantOutcome.objects.create(
+                claim=claim, decision=decision, granted=granted, cut_by_caps=cut, at=now
+            )
     return written
 
 
+def reverse_rejected(claim_id, *, now=None):
+    """A claim corrected to rejected after its grant: what is still open of each grant is
+    reversed (what was already applied to an issued invoice stays there, on record)."""
+    now = now or timezone.now()
+    claim = Claim.objects.get(pk=claim_id)
+    if claim.state != ClaimState.REJECTED:
+        return []
+    written = []
+    grants = CreditEntry.objects.filter(claim=claim, kind=CreditKind.GRANTED)
+    for grant in grants.select_related("billing_account"):
+        with transaction.atomic():
+            BillingAccount.objects.select_for_update().get(pk=grant.billing_account_id)
+            left = open_amount(grant)
+            if left > 0:
+                decision = claim.decisions.order_by("-sequence").first()
+                written.append(
+                    _entry(
+                        grant,
+                        CreditKind.REVERSED,
+                        left,
+                        key=f"reverse:grant-{grant.pk}:decision-{decision.sequence}",
+                        at=now,
+                        actor=decision.decided_by,
+                        reason=f"Claim {claim.reference} rejected by decision {decision.sequence}: "
+                        f"{decision.reason}",
+                    )
+                )
+    return [entry for entry in written if entry is not None]
+
+
 def claims_awaiting_grant():
-    """Approved claims with a credit and no grant yet: what the sweep must still do."""
+    """Approved claims whose approval in force has no grant outcome yet: what the run must
+    still do (an approval whose grant task was lost, or a month waiting for its payment)."""
+    in_force = (
+        Decision.objects.filter(claim=OuterRef("pk"), kind=DecisionKind.APPROVE)
+        .order_by("-sequence")
+        .values("pk")[:1]
+    )
     return (
         Claim.objects.filter(state=ClaimState.APPROVED)
-        .exclude(credit_entries__kind=CreditKind.GRANTED)
-        .filter(decisions__kind=DecisionKind.APPROVE, decisions__amount__gt=0)
-        .distinct()
+        .annotate(in_force=Subquery(in_force))
+        .exclude(in_force__in=GrantOutcome.objects.values("decision_id"))
     )
+
+
+def claims_to_reverse():
+    """Rejected claims (by a correction) that still hold open credit."""
+    return Claim.objects.filter(
+        state=ClaimState.REJECTED, credit_entries__kind=CreditKind.GRANTED
+    ).distinct()
 
 
 # --- invoices --------------------------------------------------------------------------------

@@ -47,6 +47,8 @@ def run_billing_once(now, *, chunk=None):
     tasks of that many accounts for the workers to share), then mark unpaid invoices overdue."""
     for claim in services.claims_awaiting_grant():
         services.grant_credit(claim.pk, now=now)
+    for claim in services.claims_to_reverse():
+        services.reverse_rejected(claim.pk, now=now)
     ids = list(BillingAccount.objects.order_by("pk").values_list("pk", flat=True))
     if chunk is None:
         run_billing_for(ids, now)

@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from billing import pdf
 from billing.models import ZERO, CreditEntry, CreditKind, Invoice, InvoiceStatus
@@ -48,6 +49,10 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 RUN_STARTED = "Month-end billing run started at {at:%Y-%m-%d %H:%M:%S} UTC."
+RUN_NOT_QUEUED = (
+    "The task queue cannot be reached, so the run did not start. The scheduled run will do the "
+    "same work when the queue is back."
+)
 BAD_CLAIM_REFERENCE = "Enter a claim reference like C-000012."
 # The session key under which the run page remembers when this person started a run.
 RUN_STARTED_KEY = "billing_run_started_at"
@@ -106,18 +111,19 @@ def _grants_with_balances(user):
 @login_required
 def credit_list(request):
     grants = _grants_with_balances(request.user)
-    totals = grants.aggregate(
-        granted=Coalesce(Sum("amount"), Value(ZERO, output_field=MONEY)),
-        applied=Coalesce(Sum("applied"), Value(ZERO, output_field=MONEY)),
-        carried=Coalesce(Sum("carried"), Value(ZERO, output_field=MONEY)),
-        paid_out=Coalesce(Sum("paid_out"), Value(ZERO, output_field=MONEY)),
-        reversed=Coalesce(Sum("reversed"), Value(ZERO, output_field=MONEY)),
-        open=Coalesce(Sum("open"), Value(ZERO, output_field=MONEY)),
+    columns = ("amount", "applied", "carried", "paid_out", "reversed", "open")
+    totals = dict.fromkeys(columns, ZERO)
+    for row in grants.values(*columns):
+        for column in columns:
+            totals[column] += row[column]
+    applications = CreditEntry.objects.filter(kind=CreditKind.APPLIED).select_related(
+        "invoice__billing_account__organisation"
     )
-    applications = CreditEntry.objects.filter(kind=CreditKind.APPLIED).select_related("invoice")
     page = Paginator(
         grants.prefetch_related(
-            Prefetch("movements", queryset=applications.order_by("at", "pk"), to_attr="applications")
+            Prefetch(
+                "movements", queryset=applications.order_by("at", "pk"), to_attr="applications"
+            )
         ),
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
@@ -158,6 +164,10 @@ class Statement:
     @property
     def last_day(self):
         return self.invoice.cycle_end - dt.timedelta(days=1)
+
+    @property
+    def tax_percent(self):
+        return (self.invoice.billing_account.tax_rate * 100).normalize()
 
 
 def _visible_invoice(request, pk):
@@ -326,8 +336,13 @@ def run(request):
     _billing_staff_only(request.user)
     if request.method == "POST":
         now = timezone.now()
-        # The run reads committed data only; enqueued after this request's writes commit.
-        transaction.on_commit(run_billing.delay)
+        try:
+            # The run reads committed data only; enqueued after this request's writes commit.
+            transaction.on_commit(run_billing.delay)
+        except KombuOperationalError:
+            logger.warning("could not enqueue the billing run for %s", request.user.email)
+            flash.error(request, RUN_NOT_QUEUED)
+            return redirect("billing:run")
         request.session[RUN_STARTED_KEY] = now.isoformat()
         logger.info("month-end billing run requested by %s at %s", request.user.email, now)
         flash.success(request, RUN_STARTED.format(at=now))

@@ -30,6 +30,12 @@ STAFF_PERMISSIONS = {
         ("sla", "subscription"): ["view", "add", "change"],
         ("sla", "incident"): ["view"],
         ("sla", "maintenance"): ["view"],
+        ("billing", "billingaccount"): ["view", "add", "change"],
+        ("billing", "invoice"): ["view"],
+        ("billing", "invoiceline"): ["view"],
+        ("billing", "payment"): ["view", "add"],
+        ("billing", "creditentry"): ["view"],
+        ("billing", "grantoutcome"): ["view"],
     },
 }
 

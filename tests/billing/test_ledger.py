@@ -381,3 +381,65 @@ def test_overdue_invoice_takes_the_account_out_of_good_standing(acme_email):
     services.record_payment(Invoice.objects.get(pk=invoice.pk), invoice.totals()["total"])
     acme.refresh_from_db()
     assert acme.standing == Organisation.Standing.GOOD
+
+
+def test_a_claim_cut_to_nothing_by_its_cap_is_done_not_retried(nora, cedar_exchange, reviewer_user):
+    a = approved(
+        nora,
+        cedar_exchange,
+        dt.datetime(2026, 3, 1, 5, tzinfo=UTC),
+        dt.datetime(2026, 3, 31, 5, tzinfo=UTC),
+        reviewer=reviewer_user,
+        representation=True,
+    )
+    b = approved(
+        nora,
+        cedar_exchange,
+        dt.datetime(2026, 3, 31, 5, tzinfo=UTC),
+        dt.datetime(2026, 4, 1, 4, tzinfo=UTC),
+        reviewer=reviewer_user,
+        representation=True,
+    )
+    services.grant_credit(a.pk)  # 720 hours -> 720.00: the whole March cap
+    assert services.grant_credit(b.pk) == []  # 23 hours -> 23.00, nothing left of the cap
+    assert b.grant_outcomes.get().cut_by_caps == Decimal("23.00")
+    assert list(services.claims_awaiting_grant()) == []
+
+
+def test_onepointsync_waits_for_the_months_payment(alice, acme_email, reviewer_user):
+    account = BillingAccount.for_account(acme_email.organisation)
+    march = services.draft_invoice(account, dt.date(2026, 3, 5))
+    claim = approved(
+        alice,
+        acme_email,
+        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
+        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        reviewer=reviewer_user,
+    )
+    # March's recurring charge is not paid yet: the cap is unknown, the grant waits.
+    assert services.grant_credit(claim.pk) == []
+    assert list(services.claims_awaiting_grant()) == [claim]
+    march = services.issue_invoice(march, now=dt.datetime(2026, 4, 1, tzinfo=UTC))
+    services.record_payment(march, march.totals()["total"])
+    [grant] = services.grant_credit(claim.pk)
+    assert grant.amount == Decimal("30.00")
+    assert list(services.claims_awaiting_grant()) == []
+
+
+def test_a_correction_to_rejected_reverses_the_open_credit(alice, acme_email, reviewer_user):
+    claim = approved(
+        alice,
+        acme_email,
+        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
+        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        reviewer=reviewer_user,
+    )
+    [grant] = services.grant_credit(claim.pk)
+    second = User.objects.get(email="reviewer2@provider.example")
+    claims.reject(claim=claim, by=second, reason="Their own router failed.")
+    run_billing_once(dt.datetime(2026, 4, 2, tzinfo=UTC))
+    [reversal] = CreditEntry.objects.filter(kind=CreditKind.REVERSED)
+    assert (reversal.grant, reversal.amount, reversal.actor) == (grant, Decimal("30.00"), second)
+    assert services.open_amount(grant) == 0
+    run_billing_once(dt.datetime(2026, 4, 3, tzinfo=UTC))
+    assert CreditEntry.objects.filter(kind=CreditKind.REVERSED).count() == 1
