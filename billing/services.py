@@ -189,7 +189,8 @@ def grant_credit(claim_id, *, now=None):
             key = f"grant:claim-{claim.pk}:subscription-{subscription_id}:{month:%Y-%m}"
             existing = CreditEntry.objects.filter(key=key).first()
             if existing is not None:
-                granted += existing.amount
+                # Granted under an earlier decision: a correction to less reverses the excess.
+                granted += _settle_correction(existing, amount, decision, now, written)
                 continue
             if _month_unsettled(claim, month, billing_account):
                 waiting = True
@@ -224,6 +225,30 @@ def grant_credit(claim_id, *, now=None):
                 claim=claim, decision=decision, granted=granted, cut_by_caps=cut, at=now
             )
     return written
+
+
+def _settle_correction(grant, amount, decision, now, written):
+    """The net credit of `grant` once a correcting decision allows only `amount`. A lower amount
+    reverses the difference (as far as it is still open); a higher one cannot be granted twice
+    for one claim-month and is left to staff (the outcome records it as cut)."""
+    net = grant.amount - (
+        grant.movements.filter(kind=CreditKind.REVERSED).aggregate(t=Sum("amount"))["t"] or ZERO
+    )
+    excess = min(net - amount, open_amount(grant))
+    if excess > 0:
+        entry = _entry(
+            grant,
+            CreditKind.REVERSED,
+            excess,
+            key=f"reverse:grant-{grant.pk}:decision-{decision.sequence}",
+            at=now,
+            actor=decision.decided_by,
+            reason=f"Corrected by decision {decision.sequence} to {amount}: {decision.reason}",
+        )
+        if entry is not None:
+            written.append(entry)
+            net -= excess
+    return net
 
 
 def reverse_rejected(claim_id, *, now=None):

@@ -263,7 +263,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than any countdown or eta a task is given, so Redis never redelivers a waiting task early.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+# A message a dead worker held comes back after this many seconds (billing's periodic run
+# repairs sooner what matters: grants).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _setting("CELERY_VISIBILITY_TIMEOUT", _positive_int, 6 * 3600)
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Static entries; the DatabaseScheduler copies them into its tables at start-up. Each expires
 # before the next run is due, so a backlog after a worker outage runs once, not once per beat.

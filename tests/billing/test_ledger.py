@@ -443,3 +443,27 @@ def test_a_correction_to_rejected_reverses_the_open_credit(alice, acme_email, re
     assert services.open_amount(grant) == 0
     run_billing_once(dt.datetime(2026, 4, 3, tzinfo=UTC))
     assert CreditEntry.objects.filter(kind=CreditKind.REVERSED).count() == 1
+
+
+def test_a_correction_to_less_reverses_the_difference(alice, acme_email, reviewer_user):
+    claim = approved(
+        alice,
+        acme_email,
+        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
+        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        reviewer=reviewer_user,
+    )
+    [grant] = services.grant_credit(claim.pk)
+    second = User.objects.get(email="reviewer2@provider.example")
+    claims.approve(
+        claim=claim, by=second, amount=Decimal("10.00"), reason="Only 15 minutes proven."
+    )
+    [reversal] = services.grant_credit(claim.pk)
+    assert (reversal.kind, reversal.amount, reversal.grant) == (
+        CreditKind.REVERSED,
+        Decimal("20.00"),
+        grant,
+    )
+    assert services.open_amount(grant) == Decimal("10.00")
+    assert services.grant_credit(claim.pk) == []
+    assert list(services.claims_awaiting_grant()) == []
