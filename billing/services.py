@@ -224,6 +224,7 @@ def grant_credit(claim_id, *, now=None):
             GrantOutcome.objects.create(
                 claim=claim, decision=decision, granted=granted, cut_by_caps=cut, at=now
             )
+            settle_claims([claim.pk], now)
     return written
 
 
@@ -249,6 +250,20 @@ def _settle_correction(grant, amount, decision, now, written):
             written.append(entry)
             net -= excess
     return net
+
+
+def settle_claims(claim_ids, now):
+    """Mark approved claims whose credit billing has finished with: the approval in force has
+    its grant outcome and nothing of its grants is open (so apply-by escalation stops)."""
+    for claim in Claim.objects.filter(
+        pk__in=set(claim_ids), state=ClaimState.APPROVED, credit_settled_at__isnull=True
+    ):
+        decision = final_approval(claim)
+        if decision is None or not GrantOutcome.objects.filter(decision=decision).exists():
+            continue
+        grants = CreditEntry.objects.filter(claim=claim, kind=CreditKind.GRANTED)
+        if all(open_amount(grant) == 0 for grant in grants):
+            Claim.objects.filter(pk=claim.pk).update(credit_settled_at=now)
 
 
 def reverse_rejected(claim_id, *, now=None):
@@ -397,7 +412,9 @@ def apply_credits(billing_account_id, *, now=None):
                         "invoice",
                     )
                 )
-        return [entry for entry in written if entry is not None]
+        written = [entry for entry in written if entry is not None]
+        settle_claims([entry.claim_id for entry in written], now)
+        return written
 
 
 def _entry(grant, kind, amount, *, key, at, reason, invoice=None, invoice_line=None, actor=None):
@@ -496,7 +513,9 @@ def pay_out_terminated(billing_account_id, *, now=None):
                     reason="Reseller terminated: outstanding credit paid out",
                 )
             )
-        return [entry for entry in written if entry is not None]
+        written = [entry for entry in written if entry is not None]
+        settle_claims([entry.claim_id for entry in written], now)
+        return written
 
 
 def policy_today(claim, now):

@@ -27,9 +27,8 @@ SUBJECT = "Claim {reference}: {threshold}"
 
 
 def credit_not_applied(claims):
-    """Approved claims whose credit is not on an invoice yet. Billing does not record applied
-    credits yet, so until it does every approved claim counts: billing narrows this filter."""
-    return claims.filter(state=ClaimState.APPROVED)
+    """Approved claims whose credit billing has not finished with (Claim.credit_settled_at)."""
+    return claims.filter(state=ClaimState.APPROVED, credit_settled_at__isnull=True)
 
 
 def escalation_recipients():

@@ -100,6 +100,12 @@ class Claim(models.Model):
         blank=True,
         help_text="Policy-time date by which an approved credit must be on an invoice.",
     )
+    credit_settled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When billing finished with the approved credit: all of it on invoices, paid "
+        "out, or nothing to give under the caps. Written by billing only.",
+    )
 
     objects = ClaimQuerySet.as_manager()
 

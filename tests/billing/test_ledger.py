@@ -13,6 +13,7 @@ from billing import services
 from billing.models import BillingAccount, CreditEntry, CreditKind, Invoice
 from billing.tasks import run_billing_once
 from claims import services as claims
+from claims.escalation import credit_not_applied
 from portal.models import Organisation, User
 from sla.models import Subscription
 from tests.claims.conftest import ping_log, upload
@@ -467,3 +468,21 @@ def test_a_correction_to_less_reverses_the_difference(alice, acme_email, reviewe
     assert services.open_amount(grant) == Decimal("10.00")
     assert services.grant_credit(claim.pk) == []
     assert list(services.claims_awaiting_grant()) == []
+
+
+def test_a_claim_is_settled_once_its_credit_is_on_an_invoice(alice, acme_email, reviewer_user):
+    account = BillingAccount.for_account(acme_email.organisation)
+    claim = approved(
+        alice,
+        acme_email,
+        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
+        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        reviewer=reviewer_user,
+    )
+    services.grant_credit(claim.pk)
+    assert claim in credit_not_applied(type(claim).objects.all())  # granted, not applied
+    services.draft_invoice(account, dt.date(2026, 4, 5))
+    services.apply_credits(account.pk)
+    claim.refresh_from_db()
+    assert claim.credit_settled_at is not None
+    assert claim not in credit_not_applied(type(claim).objects.all())
