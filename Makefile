@@ -15,6 +15,7 @@ format:
 
 bench:      ## the benchmarks under bench/
 	@bash scripts/bootstrap.sh && .venv/bin/python -m bench.bench_quote
+	@bash scripts/services.sh postgres redis && .venv/bin/python -m bench.bench_month_end
 
 compose-check:
 	@bash scripts/services.sh compose

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from billing import services
 from billing.models import BillingAccount, Invoice, InvoiceStatus
+from portal.models import Organisation
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
@@ -37,7 +38,8 @@ def run_billing_for(account_ids, now):
         )
         for invoice in ended.order_by("cycle_start"):
             services.issue_invoice(invoice, now=now)
-        services.pay_out_terminated(account.pk, now=now)
+        if account.organisation.standing == Organisation.Standing.TERMINATED:
+            services.pay_out_terminated(account.pk, now=now)
         services.apply_credits(account.pk, now=now)
 
 
