@@ -11,7 +11,8 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import (
@@ -48,12 +49,15 @@ def open_amount(grant):
 
 def open_grants(billing_account):
     """Grants with something left to apply, oldest apply-by first."""
+    spent = Coalesce(Sum("movements__amount", filter=Q(movements__kind__in=SPENDING)), Value(ZERO))
     grants = (
         CreditEntry.objects.filter(billing_account=billing_account, kind=CreditKind.GRANTED)
+        .annotate(spent=spent)
+        .filter(amount__gt=F("spent"))
         .select_related("claim", "subscription")
         .order_by("claim__apply_by", "at", "pk")
     )
-    return [(grant, left) for grant in grants if (left := open_amount(grant)) > 0]
+    return [(grant, grant.amount - grant.spent) for grant in grants]
 
 
 def granted_in(billing_account, *, month, account=None, subscription=None):
@@ -373,15 +377,12 @@ def apply_credits(billing_account_id, *, now=None):
         if invoice is None:
             return []
         written = []
-        room = {
-            line.pk: line.amount
-            - (
-                line.credit_entries.filter(kind=CreditKind.APPLIED).aggregate(t=Sum("amount"))["t"]
-                or ZERO
-            )
-            for line in invoice.lines.all()
-        }
-        lines = {line.subscription_id: line for line in invoice.lines.all()}
+        applied = Coalesce(
+            Sum("credit_entries__amount", filter=Q(credit_entries__kind=CreditKind.APPLIED)),
+            Value(ZERO),
+        )
+        lines = {line.subscription_id: line for line in invoice.lines.annotate(applied=applied)}
+        room = {line.pk: line.amount - line.applied for line in lines.values()}
         for grant, left in open_grants(billing_account):
             line = lines.get(grant.subscription_id)
             take = min(left, room.get(line.pk, ZERO)) if line else ZERO
