@@ -20,6 +20,7 @@ from portal.models import Organisation
 from sla.models import Subscription
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 
 class BillingAccount(models.Model):
@@ -142,7 +143,7 @@ class Invoice(models.Model):
         )
         paid = self.payments.aggregate(total=Sum("amount"))["total"] or ZERO
         total = fees + tax - credits
-        return {
+        figures = {
             "fees": fees,
             "tax": tax,
             "credits": credits,
@@ -150,6 +151,8 @@ class Invoice(models.Model):
             "paid": paid,
             "balance": total - paid,
         }
+        # SQLite sums decimals as floats: state every figure in cents, whatever the database.
+        return {name: Decimal(value).quantize(CENT) for name, value in figures.items()}
 
 
 class InvoiceLine(models.Model):
