@@ -16,7 +16,7 @@ from claims import services as claims
 from claims.escalation import credit_not_applied
 from portal.models import Organisation, User
 from sla.models import Subscription
-from tests.claims.conftest import ping_log, upload
+from tests.claims.conftest import END, START, ping_log, upload
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -56,8 +56,8 @@ def test_a_grant_is_written_once(alice, acme_email, reviewer_user):
     claim = approved(
         alice,
         acme_email,
-        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
-        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        START,
+        END,
         reviewer=reviewer_user,
     )
     first = services.grant_credit(claim.pk)
@@ -74,8 +74,8 @@ def test_a_large_approval_is_granted_only_once_confirmed(
     claim = approved(
         alice,
         acme_email,
-        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
-        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        START,
+        END,
         reviewer=reviewer_user,
     )
     assert services.grant_credit(claim.pk) == []  # waiting for the second reviewer
@@ -174,8 +174,8 @@ def test_onepointsync_account_month_cap_across_services(alice, acme_email, revie
     second = approved(
         alice,
         acme_email,
-        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
-        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        START,
+        END,
         reviewer=reviewer_user,
     )
     services.grant_credit(first.pk)
@@ -235,8 +235,8 @@ def test_apply_puts_credit_on_the_impacted_line_and_leaves_tax_alone(
     claim = approved(
         alice,
         acme_email,
-        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
-        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        START,
+        END,
         reviewer=reviewer_user,
     )
     services.grant_credit(claim.pk)
@@ -298,8 +298,8 @@ def test_terminated_reseller_is_paid_out(nora, cedar_exchange, reviewer_user):
     claim = approved(
         nora,
         cedar_exchange,
-        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
-        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        START,
+        END,
         reviewer=reviewer_user,
         representation=True,
     )
@@ -318,8 +318,8 @@ def test_onepointsync_credit_is_never_paid_out(alice, acme_email, reviewer_user)
     claim = approved(
         alice,
         acme_email,
-        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
-        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        START,
+        END,
         reviewer=reviewer_user,
     )
     services.grant_credit(claim.pk)
@@ -336,8 +336,8 @@ def test_apply_by_request_on_the_last_day_of_a_cycle(nora, cedar_exchange, revie
         claim = approved(
             nora,
             cedar_exchange,
-            dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
-            dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+            START,
+            END,
             reviewer=reviewer_user,
             representation=True,
         )
@@ -357,8 +357,8 @@ def test_the_ledger_refuses_raw_updates_and_deletes(alice, acme_email, reviewer_
     claim = approved(
         alice,
         acme_email,
-        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
-        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        START,
+        END,
         reviewer=reviewer_user,
     )
     services.grant_credit(claim.pk)
@@ -413,8 +413,8 @@ def test_onepointsync_waits_for_the_months_payment(alice, acme_email, reviewer_u
     claim = approved(
         alice,
         acme_email,
-        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
-        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        START,
+        END,
         reviewer=reviewer_user,
     )
     # March's recurring charge is not paid yet: the cap is unknown, the grant waits.
@@ -431,8 +431,8 @@ def test_a_correction_to_rejected_reverses_the_open_credit(alice, acme_email, re
     claim = approved(
         alice,
         acme_email,
-        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
-        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        START,
+        END,
         reviewer=reviewer_user,
     )
     [grant] = services.grant_credit(claim.pk)
@@ -450,8 +450,8 @@ def test_a_correction_to_less_reverses_the_difference(alice, acme_email, reviewe
     claim = approved(
         alice,
         acme_email,
-        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
-        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        START,
+        END,
         reviewer=reviewer_user,
     )
     [grant] = services.grant_credit(claim.pk)
@@ -475,8 +475,8 @@ def test_a_claim_is_settled_once_its_credit_is_on_an_invoice(alice, acme_email, 
     claim = approved(
         alice,
         acme_email,
-        dt.datetime(2026, 3, 10, 19, tzinfo=UTC),
-        dt.datetime(2026, 3, 10, 19, 47, tzinfo=UTC),
+        START,
+        END,
         reviewer=reviewer_user,
     )
     services.grant_credit(claim.pk)
