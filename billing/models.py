@@ -301,7 +301,12 @@ class GrantOutcome(models.Model):
         "claims.Decision", on_delete=models.PROTECT, related_name="grant_outcome"
     )
     granted = models.DecimalField(max_digits=12, decimal_places=2)
-    cut_by_caps = models.DecimalField(max_digits=12, decimal_places=2)
+    cut_by_caps = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="What the decision allowed and the ledger did not grant: cut by a cap, or a "
+        "correction to more after the grant (one grant per claim-month), for staff to credit.",
+    )
     at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):

@@ -8,6 +8,7 @@ a cap.
 """
 
 import datetime as dt
+import logging
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
@@ -33,6 +34,7 @@ from sla.engine import parse_timezone
 from sla.models import Subscription
 
 CENT = Decimal("0.01")
+logger = logging.getLogger(__name__)
 # Movements that use up a grant. A CARRIED entry only records that a remainder waits.
 SPENDING = (CreditKind.APPLIED, CreditKind.PAID_OUT, CreditKind.REVERSED)
 
@@ -193,8 +195,20 @@ def grant_credit(claim_id, *, now=None):
             key = f"grant:claim-{claim.pk}:subscription-{subscription_id}:{month:%Y-%m}"
             existing = CreditEntry.objects.filter(key=key).first()
             if existing is not None:
-                # Granted under an earlier decision: a correction to less reverses the excess.
-                granted += _settle_correction(existing, amount, decision, now, written)
+                # Granted under an earlier decision: a correction to less reverses the excess;
+                # one to more cannot grant twice for a claim-month and is recorded as cut.
+                net = _settle_correction(existing, amount, decision, now, written)
+                granted += net
+                if amount > net:
+                    cut += amount - net
+                    logger.warning(
+                        "claim %s: correction to %s exceeds the %s already granted for %s; "
+                        "staff must credit the difference",
+                        claim.reference,
+                        amount,
+                        net,
+                        key,
+                    )
                 continue
             if _month_unsettled(claim, month, billing_account):
                 waiting = True

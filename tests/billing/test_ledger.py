@@ -486,3 +486,14 @@ def test_a_claim_is_settled_once_its_credit_is_on_an_invoice(alice, acme_email, 
     claim.refresh_from_db()
     assert claim.credit_settled_at is not None
     assert claim not in credit_not_applied(type(claim).objects.all())
+
+
+def test_a_correction_to_more_is_recorded_not_granted_twice(alice, acme_email, reviewer_user):
+    claim = approved(alice, acme_email, START, END, reviewer=reviewer_user)
+    [grant] = services.grant_credit(claim.pk)
+    second = User.objects.get(email="reviewer2@provider.example")
+    decision = claims.approve(claim=claim, by=second, amount=Decimal("45.00"), reason="Goodwill.")
+    assert services.grant_credit(claim.pk) == []
+    outcome = decision.grant_outcome
+    assert (outcome.granted, outcome.cut_by_caps) == (Decimal("30.00"), Decimal("15.00"))
+    assert CreditEntry.objects.filter(kind=CreditKind.GRANTED).get() == grant
