@@ -30,7 +30,6 @@ from billing.models import (
 )
 from claims.models import Claim, ClaimState, Decision, DecisionKind
 from portal.models import Organisation
-from sla.engine import parse_timezone
 from sla.models import Subscription
 
 CENT = Decimal("0.01")
@@ -532,7 +531,3 @@ def pay_out_terminated(billing_account_id, *, now=None):
         written = [entry for entry in written if entry is not None]
         settle_claims([entry.claim_id for entry in written], now)
         return written
-
-
-def policy_today(claim, now):
-    return now.astimezone(parse_timezone(claim.policy_version.policy.timezone)).date()

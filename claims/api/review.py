@@ -76,13 +76,6 @@ class ReviewQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class ReviewActions:
     """Mixed into the claims viewset: the review steps on one claim."""
 
-    def _done(self, claim, payload=None, code=status.HTTP_200_OK):
-        return Response(payload if payload is not None else self._claim_data(claim), status=code)
-
-    def _claim_data(self, claim):
-        fresh = self.get_queryset().get(pk=claim.pk)
-        return self.get_serializer(fresh).data
-
     @extend_schema(
         request=None, responses={200: OpenApiResponse(description="The claim."), **ERRORS}
     )
@@ -93,7 +86,7 @@ class ReviewActions:
             services.start_review(claim=claim, by=request.user)
         except services.ClaimRefused as refusal:
             return refused(refusal)
-        return self._done(claim)
+        return Response(self.get_serializer(self.get_queryset().get(pk=claim.pk)).data)
 
     @extend_schema(request=SettleSerializer, responses={201: SettlementSerializer, **ERRORS})
     @action(detail=True, methods=["post"], parser_classes=[JSONParser])

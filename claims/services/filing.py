@@ -25,7 +25,7 @@ from claims.models import (
     ProofKind,
     proof_storage,
 )
-from claims.uploads import ProofRejected, inspect_upload, store
+from claims.uploads import ProofRejected, inspect_upload, max_file_bytes, store
 from portal.models import Organisation
 from sla.engine import parse_timezone
 from sla.models import Subscription
@@ -220,23 +220,30 @@ def file_claim(*, by, data, claim=None, uploads=(), submit=True, now=None):
     """Save a draft (new, or `claim`), attach `uploads` [(file, declared kind)] and, with
     `submit`, file it: all or nothing. A refusal stores nothing, files included."""
     now = now or timezone.now()
-    stored = []
+    with removed_on_failure() as stored, transaction.atomic():
+        claim = save_draft(by=by, data=data, claim=claim, now=now)
+        for uploaded, declared_kind in uploads:
+            proof = attach_proof(
+                claim=claim, by=by, uploaded=uploaded, declared_kind=declared_kind, now=now
+            )
+            stored.append(proof.file.name)
+        if submit:
+            claim = submit_claim(claim=claim, by=by, now=now)
+    return claim
+
+
+@contextlib.contextmanager
+def removed_on_failure():
+    """Names of files stored inside the block; if the block fails they are deleted. Storage is
+    not transactional, so this is what makes a refused or rolled-back change leave no file."""
+    names = []
     try:
-        with transaction.atomic():
-            claim = save_draft(by=by, data=data, claim=claim, now=now)
-            for uploaded, declared_kind in uploads:
-                proof = attach_proof(
-                    claim=claim, by=by, uploaded=uploaded, declared_kind=declared_kind, now=now
-                )
-                stored.append(proof.file.name)
-            if submit:
-                claim = submit_claim(claim=claim, by=by, now=now)
+        yield names
     except BaseException:
-        for name in stored:
+        for name in names:
             with contextlib.suppress(OSError):
                 proof_storage().delete(name)
         raise
-    return claim
 
 
 def withdraw_claim(*, claim, by, reason="", now=None):
@@ -275,14 +282,9 @@ def attach_proof(*, claim, by, uploaded, declared_kind="", now=None):
         raise ClaimRefused({"file": [messages.NO_FILE]})
     if declared_kind and declared_kind not in ProofKind.values:
         raise ClaimRefused({"kind": [f"Choose one of: {', '.join(ProofKind.values)}."]})
-    file_limit = settings.PROOF_MAX_FILE_MB * 1024 * 1024
     claim_limit = settings.PROOF_MAX_CLAIM_MB * 1024 * 1024
-    try:
-        inspected = inspect_upload(uploaded, max_bytes=file_limit)
-    except ProofRejected as exc:
-        raise ClaimRefused({"file": [exc.message]}) from None
-    name = None
-    try:
+    inspected = inspected_or_refused(uploaded)
+    with removed_on_failure() as stored:
         with transaction.atomic():
             # Lock the claim: two uploads at once cannot together pass the per-claim limit.
             claim = Claim.objects.select_for_update().get(pk=claim.pk)
@@ -307,6 +309,7 @@ def attach_proof(*, claim, by, uploaded, declared_kind="", now=None):
                     }
                 )
             name = store(uploaded, inspected, proof_storage())
+            stored.append(name)
             evidence = (
                 _read(name, inspected, by) if inspected.content_type == "text/plain" else None
             )
@@ -332,12 +335,15 @@ def attach_proof(*, claim, by, uploaded, declared_kind="", now=None):
                 now,
                 data={"proof": proof.pk, "name": proof.display_name, "kind": proof.kind},
             )
-    except BaseException:
-        if name is not None:
-            with contextlib.suppress(OSError):
-                proof_storage().delete(name)
-        raise
     return proof
+
+
+def inspected_or_refused(uploaded):
+    """The upload checked by its content, or a ClaimRefused saying what to fix."""
+    try:
+        return inspect_upload(uploaded, max_bytes=max_file_bytes())
+    except ProofRejected as exc:
+        raise ClaimRefused({"file": [exc.message]}) from None
 
 
 def _read(name, inspected, by):

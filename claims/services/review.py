@@ -30,8 +30,14 @@ from claims.models import (
     Settlement,
     proof_storage,
 )
-from claims.services.filing import ClaimRefused, _record, attach_proof
-from claims.uploads import ProofRejected, inspect_upload, store
+from claims.services.filing import (
+    ClaimRefused,
+    _record,
+    attach_proof,
+    inspected_or_refused,
+    removed_on_failure,
+)
+from claims.uploads import store
 from portal.models import Organisation, Role
 from sla import engine
 from sla.models import Incident
@@ -567,8 +573,7 @@ def post_message(*, claim, by, body, internal=False, uploads=(), now=None):
         _refuse("internal", messages.NOTES_ARE_STAFF_ONLY)
     if not staff:
         _claimant_side(by, claim)
-    stored = []
-    try:
+    with removed_on_failure() as stored:
         with transaction.atomic():
             claim = _locked(claim)
             message = Message.objects.create(
@@ -580,12 +585,7 @@ def post_message(*, claim, by, body, internal=False, uploads=(), now=None):
                 created_at=now,
             )
             for uploaded, _ in uploads:
-                try:
-                    inspected = inspect_upload(
-                        uploaded, max_bytes=settings.PROOF_MAX_FILE_MB * 1024 * 1024
-                    )
-                except ProofRejected as exc:
-                    _refuse("file", exc.message)
+                inspected = inspected_or_refused(uploaded)
                 name = store(uploaded, inspected, proof_storage())
                 stored.append(name)
                 MessageFile.objects.create(
@@ -604,8 +604,4 @@ def post_message(*, claim, by, body, internal=False, uploads=(), now=None):
                 data={"message": message.pk},
             )
             notifications.message_posted(claim, message)
-    except BaseException:
-        for name in stored:
-            proof_storage().delete(name)
-        raise
     return message
