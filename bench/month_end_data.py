@@ -6,7 +6,8 @@ reseller. Each account has three subscriptions and ten incident intervals in Mar
 time); a fifth of them have an approved claim on one or two subscriptions for March, with the
 settlement and approval decision the review would have written (decision amount = settlement
 credit = the engine's per-month credits in `settlement.quotes`). Each credit is under the
-subscription's fee and its cap, so the run grants it whole and applies it whole.
+subscription's fee and its cap, so the run grants it whole and applies it whole. March has
+been invoiced already (issued 1 April and paid), as on a portal that has billed before.
 
 Rows are written as review and billing never write them (no services, no audit events): the
 benchmark measures the month-end run, not the data's making. Django must be set up first.
@@ -18,14 +19,15 @@ import json
 import math
 import random
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection
 
-from billing.models import BillingAccount
+from billing.models import BillingAccount, Invoice, InvoiceLine, Payment
 from claims.models import Claim, ClaimLine, Decision, Settlement
 from portal.models import Organisation, User
 from sla.models import Incident, PolicyVersion, Service, Subscription
@@ -59,9 +61,10 @@ class Loaded:
     claims: int
     grants: int  # one per claimed subscription and month
     credit: Decimal  # the sum of approved credit
+    history: int  # rows of March's invoices, lines and payments
 
     def rows(self):
-        return self.accounts + self.billed + self.subscriptions + 2 * self.incidents
+        return self.accounts + self.billed + self.subscriptions + 2 * self.incidents + self.history
 
 
 def _text(value):
@@ -102,6 +105,7 @@ def load(accounts, *, seed=2026):
     database (the shipped services and policies only). Returns what was written."""
     rng = random.Random(seed)
     services = dict(Service.objects.values_list("slug", "pk"))
+    service_names = dict(Service.objects.values_list("pk", "name"))
     versions = {
         version.policy.slug: version
         for version in PolicyVersion.objects.select_related("policy").filter(policy__slug__in=PLANS)
@@ -131,6 +135,12 @@ def load(accounts, *, seed=2026):
         organisations.append((next_id, f"Bench end customer {index:06d}", "customer", reseller))
         customers.append((next_id, "groupspark"))
         next_id += 1
+    # organisation -> (its billing account, tax rate); end customers are billed to their reseller
+    payer = {row[1]: (row[0], row[3]) for row in billing_accounts}
+    names = {row[0]: row[1] for row in organisations}
+    for org_id, _, _, reseller in organisations:
+        if reseller is not None:
+            payer[org_id] = payer[reseller]
     created = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     copy_rows(
         Organisation,
@@ -147,6 +157,7 @@ def load(accounts, *, seed=2026):
     claims, lines, settlements, decisions = [], [], [], []
     claimed = set(rng.sample(range(len(customers)), round(len(customers) * CLAIM_SHARE)))
     grants, credit = 0, Decimal("0.00")
+    billed = defaultdict(list)  # billing account -> its lines (subscription, description, fee, tax)
     span = (MARCH[1] - MARCH[0]).total_seconds() - 4 * 3600
     for index, (organisation, policy) in enumerate(customers):
         plan_services, (low, high), apply_by = PLANS[policy]
@@ -167,6 +178,15 @@ def load(accounts, *, seed=2026):
                 )
             )
             own.append((subscription_id, services[slug], fee))
+            billing_account, tax_rate = payer[organisation]
+            billed[billing_account].append(
+                (
+                    subscription_id,
+                    f"{service_names[services[slug]]} - {names[organisation]}",
+                    fee,
+                    (fee * tax_rate).quantize(Decimal("0.01"), ROUND_HALF_UP),
+                )
+            )
         outages = []
         for _ in range(INCIDENTS_PER_ACCOUNT):
             start = MARCH[0] + dt.timedelta(seconds=rng.randrange(int(span)))
@@ -299,6 +319,7 @@ def load(accounts, *, seed=2026):
         ),
         decisions,
     )
+    history = _march_invoices(billed)
     models = [
         Organisation,
         BillingAccount,
@@ -309,6 +330,9 @@ def load(accounts, *, seed=2026):
         ClaimLine,
         Settlement,
         Decision,
+        Invoice,
+        InvoiceLine,
+        Payment,
     ]
     with connection.cursor() as cursor:
         for statement in connection.ops.sequence_reset_sql(no_style(), models):
@@ -322,4 +346,49 @@ def load(accounts, *, seed=2026):
         claims=len(claims),
         grants=grants,
         credit=credit,
+        history=history,
     )
+
+
+def _march_invoices(billed):
+    """March's invoices, issued on 1 April and paid: the portal has billed before, so the run
+    meets tables of the size (and statistics) a month-end really finds. Returns the rows."""
+    invoices, lines, payments = [], [], []
+    issued = dt.datetime(2026, 4, 1, 6, tzinfo=dt.UTC)
+    for billing_account, rows in sorted(billed.items()):
+        invoice_id = len(invoices) + 1
+        invoices.append(
+            (
+                invoice_id,
+                billing_account,
+                f"INV-{billing_account:05d}-20260301",
+                dt.date(2026, 3, 1),
+                dt.date(2026, 4, 1),
+                "paid",
+                issued,
+                dt.date(2026, 5, 1),
+                dt.datetime(2026, 3, 1, 6, tzinfo=dt.UTC),
+            )
+        )
+        for subscription_id, description, fee, tax in rows:
+            lines.append((len(lines) + 1, invoice_id, subscription_id, description, fee, tax))
+        total = sum(fee + tax for _, _, fee, tax in rows)
+        payments.append((invoice_id, invoice_id, total, issued + dt.timedelta(days=5), "bench"))
+    copy_rows(
+        Invoice,
+        (
+            "id",
+            "billing_account",
+            "number",
+            "cycle_start",
+            "cycle_end",
+            "status",
+            "issued_at",
+            "due_on",
+            "created_at",
+        ),
+        invoices,
+    )
+    copy_rows(InvoiceLine, ("id", "invoice", "subscription", "description", "amount", "tax"), lines)
+    copy_rows(Payment, ("id", "invoice", "amount", "received_at", "reference"), payments)
+    return len(invoices) + len(lines) + len(payments)

@@ -638,65 +638,111 @@ def apply_credits(billing_account_id, *, now=None):
         return apply_open_credit([billing_account_id], now=now)
 
 
+# One statement puts every open grant of a set of billed parties where it goes, as the ORM
+# cannot (INSERT ... SELECT with window sums). On each party's oldest draft, the grants for one
+# line (one service) take its room in apply-by order: a grant takes what the grants before it
+# left of the line's fee, and carries the rest; a grant with no line there carries it all.
+# Every amount goes through ROUND(..., 2): a no-op on PostgreSQL's numeric, and on SQLite
+# (floats) it keeps rounding dust out of the ledger. Runs on both.
+_APPLY_SQL = """
+WITH movement_ AS MATERIALIZED (
+    SELECT grant_id, invoice_line_id, kind, amount
+    FROM billing_creditentry
+    WHERE kind IN ('applied', 'paid_out', 'reversed') AND billing_account_id IN ({accounts})
+), spent AS (
+    SELECT grant_id, SUM(amount) AS amount FROM movement_ GROUP BY grant_id
+), line_used AS (
+    SELECT invoice_line_id, SUM(amount) AS amount FROM movement_
+    WHERE kind = 'applied' GROUP BY invoice_line_id
+), open_grant AS MATERIALIZED (
+    SELECT grant_.id, grant_.claim_id, grant_.account_id, grant_.billing_account_id,
+           grant_.subscription_id, grant_.service_month, grant_.at, claim.apply_by,
+           ROUND(grant_.amount - COALESCE(spent.amount, 0), 2) AS open_amount
+    FROM billing_creditentry grant_
+    JOIN claims_claim claim ON claim.id = grant_.claim_id
+    LEFT JOIN spent ON spent.grant_id = grant_.id
+    WHERE grant_.kind = 'granted' AND grant_.billing_account_id IN ({accounts})
+), target AS MATERIALIZED (
+    SELECT invoice.id AS invoice_id, invoice.billing_account_id, invoice.cycle_start
+    FROM billing_invoice invoice
+    JOIN (
+        SELECT billing_account_id, MIN(cycle_start) AS cycle_start
+        FROM billing_invoice
+        WHERE status = 'draft'
+          AND billing_account_id IN (SELECT billing_account_id FROM open_grant
+                                     WHERE open_amount > 0)
+        GROUP BY billing_account_id
+    ) oldest ON oldest.billing_account_id = invoice.billing_account_id
+            AND oldest.cycle_start = invoice.cycle_start
+), placed AS (
+    SELECT open_grant.*, target.invoice_id, target.cycle_start, line.id AS line_id,
+           line.description,
+           ROUND(line.amount - COALESCE(line_used.amount, 0), 2) AS room,
+           COALESCE(SUM(open_grant.open_amount) OVER (
+               PARTITION BY target.invoice_id, open_grant.subscription_id
+               ORDER BY open_grant.apply_by IS NULL, open_grant.apply_by, open_grant.at,
+                        open_grant.id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ), 0) AS before
+    FROM open_grant
+    JOIN target ON target.billing_account_id = open_grant.billing_account_id
+    LEFT JOIN billing_invoiceline line
+        ON line.invoice_id = target.invoice_id AND line.subscription_id = open_grant.subscription_id
+    LEFT JOIN line_used ON line_used.invoice_line_id = line.id
+    WHERE open_grant.open_amount > 0
+), taken AS (
+    SELECT placed.*, ROUND(CASE
+        WHEN line_id IS NULL OR room - before <= 0 THEN 0
+        WHEN room - before < open_amount THEN room - before
+        ELSE open_amount
+    END, 2) AS take
+    FROM placed
+), movement AS (
+    SELECT 'applied' AS kind,
+           'apply:grant-' || CAST(id AS TEXT) || ':invoice-' || CAST(invoice_id AS TEXT) AS key,
+           claim_id, account_id, billing_account_id, subscription_id, service_month,
+           take AS amount, id AS grant_id, invoice_id, line_id AS invoice_line_id,
+           'Applied to ' || description || ' on the invoice of ' || CAST(cycle_start AS TEXT)
+               AS reason
+    FROM taken WHERE take > 0
+    UNION ALL
+    SELECT 'carried',
+           'carry:grant-' || CAST(id AS TEXT) || ':invoice-' || CAST(invoice_id AS TEXT),
+           claim_id, account_id, billing_account_id, subscription_id, service_month,
+           ROUND(open_amount - take, 2), id, invoice_id, NULL,
+           'More than this invoice''s fee for the service: carried to the next invoice'
+    FROM taken WHERE open_amount - take > 0
+)
+INSERT INTO billing_creditentry (kind, key, claim_id, account_id, billing_account_id,
+    subscription_id, service_month, amount, grant_id, invoice_id, invoice_line_id, actor_id,
+    at, reason)
+SELECT kind, key, claim_id, account_id, billing_account_id, subscription_id, service_month,
+       amount, grant_id, invoice_id, invoice_line_id, NULL, %s, reason
+FROM movement
+WHERE true
+ON CONFLICT DO NOTHING
+RETURNING id, claim_id
+"""
+
+
 def apply_open_credit(billing_account_ids, *, now):
     """Put each billed party's open grants on its oldest draft invoice, only against the
     impacted services' recurring fees, oldest apply-by first; what does not fit carries to the
-    next invoice. Never a cash refund. The caller holds the accounts' locks. Returns the
-    entries written."""
-    targets = {}
-    drafts = Invoice.objects.filter(
-        billing_account__in=billing_account_ids, status=InvoiceStatus.DRAFT
-    )
-    for invoice in drafts.order_by("cycle_start"):
-        targets.setdefault(invoice.billing_account_id, invoice)
-    if not targets:
+    next invoice (_APPLY_SQL). Never a cash refund. The caller holds the accounts' locks, so
+    nothing moves a grant or a line meanwhile; a movement already in the ledger (its key) is
+    not written again. Returns the ids of the entries written."""
+    ids = list(billing_account_ids)
+    if not ids:
         return []
-    lines, room = {}, {}
-    applied = Coalesce(
-        Sum("credit_entries__amount", filter=Q(credit_entries__kind=CreditKind.APPLIED)),
-        Value(ZERO),
-    )
-    for line in InvoiceLine.objects.filter(invoice__in=targets.values()).annotate(applied=applied):
-        lines[(line.invoice_id, line.subscription_id)] = line
-        room[line.pk] = line.amount - line.applied
-    planned = []
-    for grant, left in open_grants(list(targets)):
-        invoice = targets.get(grant.billing_account_id)
-        if invoice is None:
-            continue
-        line = lines.get((invoice.pk, grant.subscription_id))
-        take = min(left, room[line.pk]) if line else ZERO
-        if take > 0:
-            room[line.pk] -= take
-            planned.append(
-                _movement(
-                    grant,
-                    CreditKind.APPLIED,
-                    take,
-                    key=f"apply:grant-{grant.pk}:invoice-{invoice.pk}",
-                    invoice=invoice,
-                    invoice_line=line,
-                    at=now,
-                    reason=f"Applied to {line.description} on the invoice of "
-                    f"{invoice.cycle_start:%Y-%m-%d}",
-                )
-            )
-        if left - take > 0:
-            planned.append(
-                _movement(
-                    grant,
-                    CreditKind.CARRIED,
-                    left - take,
-                    key=f"carry:grant-{grant.pk}:invoice-{invoice.pk}",
-                    invoice=invoice,
-                    at=now,
-                    reason="More than this invoice's fee for the service: carried to the next "
-                    "invoice",
-                )
-            )
-    written = _write_new(planned)
-    settle_claims([entry.claim_id for entry in written], now)
-    return written
+    accounts = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _APPLY_SQL.format(accounts=accounts),
+            [*ids, *ids, connection.ops.adapt_datetimefield_value(now)],
+        )
+        written = cursor.fetchall()
+    settle_claims([claim_id for _, claim_id in written], now)
+    return [entry_id for entry_id, _ in written]
 
 
 def pay_out_terminated(billing_account_id, *, now=None):
