@@ -40,7 +40,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from billing import pdf
-from billing.models import ZERO, CreditEntry, CreditKind, Invoice, InvoiceStatus
+from billing.models import ZERO, CreditEntry, CreditKind, GrantOutcome, Invoice, InvoiceStatus
 from billing.services import SPENDING, claims_awaiting_grant
 from billing.tasks import run_billing
 from portal.models import Organisation, Role
@@ -54,6 +54,8 @@ RUN_NOT_QUEUED = (
     "same work when the queue is back."
 )
 BAD_CLAIM_REFERENCE = "Enter a claim reference like C-000012."
+# How many approvals not granted in full the run page lists.
+CUT_SHOWN = 20
 # The session key under which the run page remembers when this person started a run.
 RUN_STARTED_KEY = "billing_run_started_at"
 
@@ -347,7 +349,17 @@ def run(request):
         logger.info("month-end billing run requested by %s at %s", request.user.email, now)
         flash.success(request, RUN_STARTED.format(at=now))
         return redirect("billing:run")
-    return render(request, "billing/run.html", {"progress": _progress(_started_at(request))})
+    # Approvals the ledger did not grant in full, newest first: for staff to look at.
+    cut = (
+        GrantOutcome.objects.filter(cut_by_caps__gt=0)
+        .select_related("claim__account", "decision")
+        .order_by("-at", "-pk")[:CUT_SHOWN]
+    )
+    return render(
+        request,
+        "billing/run.html",
+        {"progress": _progress(_started_at(request)), "cut": cut, "cut_shown": CUT_SHOWN},
+    )
 
 
 @login_required

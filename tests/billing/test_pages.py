@@ -377,6 +377,20 @@ def test_run_progress_reports_counts_from_the_data(
     assert 'hx-trigger="every 2s"' in page.content.decode()
 
 
+def test_run_page_lists_a_correction_to_more_for_staff_to_credit(
+    client, billing_user, alice_credit, settings
+):
+    page = text(page_as(client, billing_user, "/billing/run/"))
+    assert "Every approval so far was granted in full." in page
+    settings.APPROVAL_SECOND_REVIEWER_ABOVE = Decimal("1000.00")
+    claim = CreditEntry.objects.get(kind="granted").claim
+    second = User.objects.get(email="reviewer2@provider.example")
+    claims.approve(claim=claim, by=second, amount=Decimal("45.00"), reason="Goodwill.")
+    billing.grant_credit(claim.pk)  # 30.00 stays granted: one grant per claim and month
+    page = text(page_as(client, billing_user, "/billing/run/"))
+    assert f"{claim.reference} Acme Dental 2 (a correction) 45.00 30.00 15.00" in page
+
+
 @pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (make test sets it)")
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)
