@@ -36,7 +36,7 @@ from sla.models import Subscription
 
 CENT = Decimal("0.01")
 # Billed parties per month-end task, and per transaction when the run works in one process.
-CHUNK = 200
+CHUNK = 500
 logger = logging.getLogger(__name__)
 # Movements that use up a grant. A CARRIED entry only records that a remainder waits.
 SPENDING = (CreditKind.APPLIED, CreditKind.PAID_OUT, CreditKind.REVERSED)
