@@ -657,39 +657,31 @@ WITH movement_ AS MATERIALIZED (
 ), open_grant AS MATERIALIZED (
     SELECT grant_.id, grant_.claim_id, grant_.account_id, grant_.billing_account_id,
            grant_.subscription_id, grant_.service_month, grant_.at, claim.apply_by,
-           ROUND(grant_.amount - COALESCE(spent.amount, 0), 2) AS open_amount
+           ROUND(grant_.amount - COALESCE(spent.amount, 0), 2) AS open_amount,
+           (SELECT MIN(draft.cycle_start) FROM billing_invoice draft
+            WHERE draft.billing_account_id = grant_.billing_account_id
+              AND draft.status = 'draft') AS cycle_start
     FROM billing_creditentry grant_
     JOIN claims_claim claim ON claim.id = grant_.claim_id
     LEFT JOIN spent ON spent.grant_id = grant_.id
     WHERE grant_.kind = 'granted' AND grant_.billing_account_id IN ({accounts})
-), target AS MATERIALIZED (
-    SELECT invoice.id AS invoice_id, invoice.billing_account_id, invoice.cycle_start
-    FROM billing_invoice invoice
-    JOIN (
-        SELECT billing_account_id, MIN(cycle_start) AS cycle_start
-        FROM billing_invoice
-        WHERE status = 'draft'
-          AND billing_account_id IN (SELECT billing_account_id FROM open_grant
-                                     WHERE open_amount > 0)
-        GROUP BY billing_account_id
-    ) oldest ON oldest.billing_account_id = invoice.billing_account_id
-            AND oldest.cycle_start = invoice.cycle_start
+      AND ROUND(grant_.amount - COALESCE(spent.amount, 0), 2) > 0
 ), placed AS (
-    SELECT open_grant.*, target.invoice_id, target.cycle_start, line.id AS line_id,
-           line.description,
+    SELECT open_grant.*, invoice.id AS invoice_id, line.id AS line_id, line.description,
            ROUND(line.amount - COALESCE(line_used.amount, 0), 2) AS room,
            COALESCE(SUM(open_grant.open_amount) OVER (
-               PARTITION BY target.invoice_id, open_grant.subscription_id
+               PARTITION BY invoice.id, open_grant.subscription_id
                ORDER BY open_grant.apply_by IS NULL, open_grant.apply_by, open_grant.at,
                         open_grant.id
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
            ), 0) AS before
     FROM open_grant
-    JOIN target ON target.billing_account_id = open_grant.billing_account_id
+    -- the oldest draft of the party
+    JOIN billing_invoice invoice ON invoice.billing_account_id = open_grant.billing_account_id
+                                AND invoice.cycle_start = open_grant.cycle_start
     LEFT JOIN billing_invoiceline line
-        ON line.invoice_id = target.invoice_id AND line.subscription_id = open_grant.subscription_id
+        ON line.invoice_id = invoice.id AND line.subscription_id = open_grant.subscription_id
     LEFT JOIN line_used ON line_used.invoice_line_id = line.id
-    WHERE open_grant.open_amount > 0
 ), taken AS (
     SELECT placed.*, ROUND(CASE
         WHEN line_id IS NULL OR room - before <= 0 THEN 0
