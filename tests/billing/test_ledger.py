@@ -225,6 +225,60 @@ def test_ten_approvals_at_once_never_pass_the_cap(live_demo):
     )
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
+def test_runs_and_grant_tasks_at_once_leave_one_effect(live_demo):
+    reviewer = User.objects.get(email="reviewer1@provider.example")
+    alice = User.objects.get(email="alice@acme-dental.example")
+    nora = User.objects.get(email="nora@northwind-it.example")
+    acme = Subscription.objects.get(organisation__name="Acme Dental", service__slug="email")
+    cedar = Subscription.objects.get(
+        organisation__name="Cedar Bakery", service__slug="hosted-exchange"
+    )
+    claims_ = [
+        approved(alice, acme, START, END, reviewer=reviewer),
+        approved(nora, cedar, START, END, reviewer=reviewer, representation=True),
+    ]
+    now = dt.datetime(2026, 4, 2, 12, tzinfo=UTC)
+    work = [lambda: run_billing_once(now)] * 3 + [
+        lambda claim_id=claim.pk: services.grant_credit(claim_id, now=now) for claim in claims_
+    ]
+    barrier = threading.Barrier(len(work))
+    errors = []
+
+    def do(step):
+        try:
+            barrier.wait()
+            step()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=do, args=(step,)) for step in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    # One April draft per billed party, each claim granted once and applied once, in full.
+    drafts = Invoice.objects.filter(cycle_start=dt.date(2026, 4, 1))
+    assert sorted(drafts.values_list("billing_account__organisation__name", flat=True)) == [
+        "Acme Dental",
+        "Birch Legal",
+        "Northwind IT",
+    ]
+    for claim in claims_:
+        decision = claim.decisions.get()
+        entries = CreditEntry.objects.filter(claim=claim)
+        assert sorted(entries.values_list("kind", "amount")) == [
+            ("applied", decision.amount),
+            ("granted", decision.amount),
+        ]
+        assert entries.get(kind=CreditKind.APPLIED).invoice.cycle_start == dt.date(2026, 4, 1)
+        assert claim.grant_outcomes.get().granted == decision.amount
+
+
 def test_apply_puts_credit_on_the_impacted_line_and_leaves_tax_alone(
     alice, acme_email, reviewer_user
 ):
