@@ -711,8 +711,7 @@ INSERT INTO billing_creditentry (kind, key, claim_id, account_id, billing_accoun
 SELECT kind, key, claim_id, account_id, billing_account_id, subscription_id, service_month,
        amount, grant_id, invoice_id, invoice_line_id, NULL, %s, reason
 FROM movement
-WHERE true
-ON CONFLICT DO NOTHING
+WHERE NOT EXISTS (SELECT 1 FROM billing_creditentry done WHERE done.key = movement.key)
 RETURNING id, claim_id
 """
 
@@ -721,8 +720,9 @@ def apply_open_credit(billing_account_ids, *, now):
     """Put each billed party's open grants on its oldest draft invoice, only against the
     impacted services' recurring fees, oldest apply-by first; what does not fit carries to the
     next invoice (_APPLY_SQL). Never a cash refund. The caller holds the accounts' locks, so
-    nothing moves a grant or a line meanwhile; a movement already in the ledger (its key) is
-    not written again. Returns the ids of the entries written."""
+    nothing else moves a grant or a line meanwhile; a movement already in the ledger (its key)
+    is not written again, and one written meanwhile despite the locks would fail the unique
+    key loudly rather than be skipped. Returns the ids of the entries written."""
     ids = list(billing_account_ids)
     if not ids:
         return []
