@@ -586,12 +586,45 @@ def issue_ended(billing_accounts, *, now):
 
 
 def _mark_issued(invoices, now):
+    """Issue the invoices; one with nothing to pay (no fee, or credit covering every fee and
+    no tax) is paid as it is issued, so it never becomes overdue."""
+    due = _balances([invoice.pk for invoice in invoices])
     for invoice in invoices:
-        invoice.status = InvoiceStatus.ISSUED
+        nothing_due = due.get(invoice.pk, ZERO) <= 0
+        invoice.status = InvoiceStatus.PAID if nothing_due else InvoiceStatus.ISSUED
         invoice.issued_at = now
         invoice.number = f"INV-{invoice.billing_account_id:05d}-{invoice.cycle_start:%Y%m%d}"
         invoice.due_on = now.date() + dt.timedelta(days=invoice.billing_account.payment_terms_days)
     Invoice.objects.bulk_update(invoices, ["status", "issued_at", "number", "due_on"])
+
+
+def _balances(invoice_ids):
+    """{invoice id: fees and tax, less credit applied, less payments} in three queries."""
+    due = defaultdict(Decimal)
+    lines = (
+        InvoiceLine.objects.filter(invoice__in=invoice_ids)
+        .order_by()
+        .values_list("invoice")
+        .annotate(fees=Sum("amount"), tax=Sum("tax"))
+    )
+    for invoice, fees, tax in lines:
+        due[invoice] += Decimal(fees) + Decimal(tax)
+    credits = (
+        CreditEntry.objects.filter(invoice__in=invoice_ids, kind=CreditKind.APPLIED)
+        .order_by()
+        .values_list("invoice")
+        .annotate(total=Sum("amount"))
+    )
+    paid = (
+        Payment.objects.filter(invoice__in=invoice_ids)
+        .order_by()
+        .values_list("invoice")
+        .annotate(total=Sum("amount"))
+    )
+    for invoice, total in (*credits, *paid):
+        due[invoice] -= Decimal(total)
+    # SQLite sums decimals as floats: state each balance in cents, whatever the database.
+    return {invoice: value.quantize(CENT) for invoice, value in due.items()}
 
 
 def record_payment(invoice, amount, *, now=None, reference=""):

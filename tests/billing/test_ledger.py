@@ -438,6 +438,22 @@ def test_overdue_invoice_takes_the_account_out_of_good_standing(acme_email):
     assert acme.standing == Organisation.Standing.GOOD
 
 
+def test_an_invoice_with_nothing_to_pay_is_paid_on_issue_and_never_overdue(acme_email):
+    # A former customer: every subscription ended before April's cycle, so its April invoice
+    # has no fee. Nothing is due, so it can never be paid by a payment, nor go overdue.
+    Subscription.objects.filter(organisation=acme_email.organisation).update(
+        ends_at=dt.datetime(2026, 3, 20, tzinfo=UTC)
+    )
+    account = BillingAccount.for_account(acme_email.organisation)
+    invoice = services.draft_invoice(account, dt.date(2026, 4, 5))
+    assert invoice.totals()["total"] == Decimal("0.00")
+    invoice = services.issue_invoice(invoice, now=dt.datetime(2026, 5, 1, tzinfo=UTC))
+    assert (invoice.status, invoice.number) == ("paid", f"INV-{account.pk:05d}-20260401")
+    services.mark_overdue(dt.datetime(2026, 6, 15, tzinfo=UTC))
+    assert Invoice.objects.get(pk=invoice.pk).status == "paid"
+    assert Organisation.objects.get(name="Acme Dental").standing == Organisation.Standing.GOOD
+
+
 def test_a_claim_cut_to_nothing_by_its_cap_is_done_not_retried(nora, cedar_exchange, reviewer_user):
     a = approved(
         nora,
