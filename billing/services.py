@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -859,6 +859,30 @@ def bill(billing_account_ids, now):
             if account.organisation.standing == Organisation.Standing.TERMINATED:
                 pay_out_terminated(account.pk, now=now)
         return apply_open_credit([account.pk for account in accounts], now=now)
+
+
+def bill_chunk(billing_account_ids, now):
+    """bill() a chunk of billed parties; should that fail, bill each party alone, so one
+    party's bad data holds back only that party (logged for staff; the next run tries it
+    again). A lost database connection is raised as it is, for the task to retry. Returns how
+    many ledger entries the apply steps wrote."""
+    try:
+        return len(bill(billing_account_ids, now))
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        if len(billing_account_ids) == 1:
+            raise
+        logger.exception("billing run: a chunk failed; billing its parties one at a time")
+    written = 0
+    for billing_account_id in billing_account_ids:
+        try:
+            written += len(bill([billing_account_id], now))
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:
+            logger.exception("billing run: billing account %s failed", billing_account_id)
+    return written
 
 
 def billing_chunks(chunk=CHUNK):

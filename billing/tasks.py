@@ -26,19 +26,19 @@ def apply_credits(billing_account_id):
 
 def run_billing_once(now, *, tasks=False, chunk=services.CHUNK):
     """The periodic run, as one plain function: the database says what is pending. Every
-    billed party goes through services.bill, `chunk` of them at a time (in this process, or
+    billed party goes through services.bill_chunk, `chunk` of them at a time (in this process, or
     with `tasks` as tasks the workers share); then unpaid invoices past due become overdue."""
     for ids in services.billing_chunks(chunk):
         if tasks:
             run_billing_chunk.delay(ids, now.isoformat())
         else:
-            services.bill(ids, now)
+            services.bill_chunk(ids, now)
     services.mark_overdue(now)
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def run_billing_chunk(account_ids, now):
-    return len(services.bill(account_ids, datetime.fromisoformat(now)))
+    return services.bill_chunk(account_ids, datetime.fromisoformat(now))
 
 
 @shared_task(acks_late=True)

@@ -279,6 +279,40 @@ def test_runs_and_grant_tasks_at_once_leave_one_effect(live_demo):
         assert claim.grant_outcomes.get().granted == decision.amount
 
 
+def test_one_partys_bad_data_holds_back_only_that_party(
+    alice, acme_email, nora, cedar_exchange, reviewer_user, monkeypatch, caplog
+):
+    acme = approved(alice, acme_email, START, END, reviewer=reviewer_user)
+    cedar = approved(nora, cedar_exchange, START, END, reviewer=reviewer_user, representation=True)
+    allocation = services._allocation
+
+    def broken_for_cedar(decision):
+        if decision.claim_id == cedar.pk:
+            raise ValueError("settlement quotes cannot be read")
+        return allocation(decision)
+
+    monkeypatch.setattr(services, "_allocation", broken_for_cedar)
+    now = dt.datetime(2026, 4, 2, 12, tzinfo=UTC)
+    run_billing_once(now)
+    # Northwind IT (billed for Cedar Bakery) is left for the next run, and staff are told;
+    # Acme Dental and Birch Legal, in the same chunk, are billed and credited.
+    assert "billing account" in caplog.text and "settlement quotes cannot be read" in caplog.text
+    drafts = Invoice.objects.filter(cycle_start=dt.date(2026, 4, 1))
+    assert sorted(drafts.values_list("billing_account__organisation__name", flat=True)) == [
+        "Acme Dental",
+        "Birch Legal",
+    ]
+    assert CreditEntry.objects.filter(claim=acme, kind=CreditKind.APPLIED).exists()
+    assert not CreditEntry.objects.filter(claim=cedar).exists()
+
+    monkeypatch.setattr(services, "_allocation", allocation)  # the data is mended
+    run_billing_once(now)
+    assert drafts.count() == 3
+    assert CreditEntry.objects.filter(claim=cedar, kind=CreditKind.APPLIED).get().amount == (
+        Decimal("1.00")
+    )
+
+
 def test_apply_puts_credit_on_the_impacted_line_and_leaves_tax_alone(
     alice, acme_email, reviewer_user
 ):
