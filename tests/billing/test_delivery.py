@@ -33,7 +33,7 @@ from kombu.utils.collections import eqhash
 
 from billing import services as billing
 from billing.models import BillingAccount, CreditEntry, Invoice
-from billing.tasks import apply_credits, grant_credit, run_billing
+from billing.tasks import apply_credits, grant_credit, run_billing, run_billing_chunk
 from claims import services
 from claims.models import ClaimState
 from portal.celery import app
@@ -412,6 +412,71 @@ def test_a_grant_killed_mid_task_is_redelivered_or_swept_and_granted_once(live_d
             assert "ERROR" not in second.text(), second.text()
         assert ledger(birch) == swept
         assert_granted_and_applied_once(acme, acme_decision, acme_invoice)
+
+
+def test_an_apply_and_a_run_chunk_killed_mid_task_are_redelivered_with_one_effect(
+    live_demo, tmp_path
+):
+    queue = f"delivery-{uuid.uuid4().hex[:12]}"
+    acme = filed_claim("alice@acme-dental.example", "Acme Dental", "email")
+    cedar = filed_claim("nora@northwind-it.example", "Cedar Bakery", "hosted-exchange")
+    acme_account = BillingAccount.for_account(acme.account)
+    cedar_account = BillingAccount.for_account(cedar.account)
+    with (
+        own_redis(tmp_path) as broker,
+        worker(tmp_path / "w.log", broker=broker.url, queue=queue, concurrency=2) as w,
+        publishing_to(queue=queue, broker=broker.url),
+    ):
+        w.wait_ready()
+        # 1. An apply: granted (its own task, done), then killed while it waits for the lock.
+        acme_invoice = current_draft(acme)
+        acme_decision = approve(acme)
+        wait_for(lambda: w.results("billing.tasks.apply_credits"), "the grant and its apply")
+        with locked(acme_account):
+            # A second apply of the same grant, as a duplicate delivery: it must write nothing
+            # whether it runs now or after its redelivery.
+            apply_credits.delay(acme_account.pk)
+            (blocked,) = wait_for(waiting_for_the_lock, "the apply to start")
+            for pool_process in w.pool_processes():  # the idle one is simply replaced
+                os.kill(pool_process, signal.SIGKILL)
+            wait_for(lambda: waiting_for_the_lock() - {blocked}, "the apply to be redelivered")
+        wait_for(lambda: len(w.results("billing.tasks.apply_credits")) == 2, "the redelivery")
+        assert w.results("billing.tasks.apply_credits") == ["1", "0"]
+        assert_granted_and_applied_once(acme, acme_decision, acme_invoice)
+
+        # 2. A chunk of the month-end run, killed inside its transaction (waiting for the lock
+        # of Northwind IT, Cedar Bakery's reseller, after taking the others'): nothing of it
+        # stays; its redelivery grants, drafts and applies once.
+        with locked(cedar_account):
+            cedar_decision = approve(cedar)  # its grant task waits for the lock too
+            wait_for(waiting_for_the_lock, "the grant to wait")
+            ids = list(BillingAccount.objects.order_by("pk").values_list("pk", flat=True))
+            run_billing_chunk.delay(ids, timezone.now().isoformat())
+            wait_for(lambda: w.received("billing.tasks.run_billing_chunk"), "the chunk")
+            wait_for(lambda: len(waiting_for_the_lock()) == 2, "the chunk to wait")
+            for pool_process in w.pool_processes():
+                os.kill(pool_process, signal.SIGKILL)
+            wait_for(lambda: len(w.received("billing.tasks.run_billing_chunk")) == 2, "requeue")
+        wait_for(lambda: w.results("billing.tasks.run_billing_chunk"), "the redelivered chunk")
+        wait_for(lambda: not w.busy(), "the worker to be idle")
+        # Errors logged: only the kills themselves.
+        errors = [line for line in w.text().splitlines() if "ERROR" in line]
+        assert errors and all("SIGKILL" in line for line in errors), errors
+        # The chunk ran to its end once (Cedar's credit is applied by it or by the grant's own
+        # apply task, whichever takes Northwind's lock first: the ledger below has it once).
+        assert len(w.results("billing.tasks.run_billing_chunk")) == 1
+    forget_queue(settings.REDIS_URL, queue)
+    cedar_invoice = Invoice.objects.get(
+        billing_account=cedar_account, cycle_start=acme_invoice.cycle_start
+    )
+    assert_granted_and_applied_once(cedar, cedar_decision, cedar_invoice)
+    assert_granted_and_applied_once(acme, acme_decision, acme_invoice)
+    # One draft per billed party in the chunk for the cycle, none twice.
+    assert sorted(
+        Invoice.objects.filter(cycle_start=acme_invoice.cycle_start).values_list(
+            "billing_account__organisation__name", flat=True
+        )
+    ) == ["Acme Dental", "Northwind IT"]
 
 
 def test_approvals_while_the_broker_is_down_are_granted_once_by_the_sweep(
