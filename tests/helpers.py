@@ -1,10 +1,13 @@
-"""Helpers for tests that need their own short-lived servers."""
+"""Helpers for tests that need their own short-lived servers, or several threads at once."""
 
 import contextlib
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
+
+from django.db import connections
 
 from sla.models import Subscription
 
@@ -81,3 +84,26 @@ class RedisServer:
 def subscription(org, service):
     """A demo subscription by organisation name and service slug."""
     return Subscription.objects.get(organisation__name=org, service__slug=service)
+
+
+def at_once(*steps, timeout=60):
+    """Run each step in a thread of its own, all let go at the same moment (each thread has
+    its own database connection): [what each returned, or the exception it raised], in order."""
+    barrier = threading.Barrier(len(steps))
+    outcomes = [None] * len(steps)
+
+    def run(index, step):
+        try:
+            barrier.wait()
+            outcomes[index] = step()
+        except Exception as exc:  # noqa: BLE001 - handed to the test
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(steps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return outcomes

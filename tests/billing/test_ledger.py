@@ -2,12 +2,12 @@
 carried forward, paid out on termination; the ledger itself refuses rewriting."""
 
 import datetime as dt
-import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
 import time_machine
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from billing import services
 from billing.models import BillingAccount, CreditEntry, CreditKind, Invoice
@@ -17,6 +17,7 @@ from claims.escalation import credit_not_applied
 from portal.models import Organisation, User
 from sla.models import Subscription
 from tests.claims.conftest import END, START, ping_log, upload
+from tests.helpers import at_once
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -201,24 +202,8 @@ def test_ten_approvals_at_once_never_pass_the_cap(live_demo):
         claims_.append(
             approved(nora, cedar, start, start + length, reviewer=reviewer, representation=True)
         )
-    barrier = threading.Barrier(len(claims_))
-    errors = []
-
-    def grant(claim_id):
-        try:
-            barrier.wait()
-            services.grant_credit(claim_id)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=grant, args=(c.pk,)) for c in claims_]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    outcomes = at_once(*(partial(services.grant_credit, claim.pk) for claim in claims_))
+    assert [repr(o) for o in outcomes if isinstance(o, Exception)] == []
     account = BillingAccount.for_account(cedar.organisation)
     assert services.granted_in(account, month=dt.date(2026, 3, 1), subscription=cedar) == Decimal(
         "720.00"
@@ -240,27 +225,11 @@ def test_runs_and_grant_tasks_at_once_leave_one_effect(live_demo):
         approved(nora, cedar, START, END, reviewer=reviewer, representation=True),
     ]
     now = dt.datetime(2026, 4, 2, 12, tzinfo=UTC)
-    work = [lambda: run_billing_once(now)] * 3 + [
-        lambda claim_id=claim.pk: services.grant_credit(claim_id, now=now) for claim in claims_
-    ]
-    barrier = threading.Barrier(len(work))
-    errors = []
-
-    def do(step):
-        try:
-            barrier.wait()
-            step()
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=do, args=(step,)) for step in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    outcomes = at_once(
+        *[partial(run_billing_once, now)] * 3,
+        *(partial(services.grant_credit, claim.pk, now=now) for claim in claims_),
+    )
+    assert [repr(o) for o in outcomes if isinstance(o, Exception)] == []
     # One April draft per billed party, each claim granted once and applied once, in full.
     drafts = Invoice.objects.filter(cycle_start=dt.date(2026, 4, 1))
     assert sorted(drafts.values_list("billing_account__organisation__name", flat=True)) == [

@@ -1,16 +1,17 @@
 """Ten reviewers approve the same claim at the same moment: exactly one decision and one audit
 record of it; the others are told it was already decided."""
 
-import threading
+from functools import partial
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from claims import services
 from claims.models import ClaimEvent, ClaimState, Decision
 from portal.models import Membership, Organisation, Role, User
 from sla.models import Subscription
 from tests.claims.conftest import END, START, upload
+from tests.helpers import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,27 +38,16 @@ def test_ten_reviewers_approve_at_once(live_demo):
         Membership.objects.create(user=user, organisation=provider, role=Role.REVIEWER)
         reviewers.append(user)
 
-    barrier = threading.Barrier(10)
-    results = []
+    outcomes = at_once(*(partial(services.approve, claim=claim, by=user) for user in reviewers))
 
-    def approve(user):
-        try:
-            barrier.wait()
-            decision = services.approve(claim=claim, by=user)
-            results.append(("ok", decision.pk))
-        except services.ClaimRefused as refusal:
-            results.append(("refused", refusal.errors["__all__"][0]))
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            results.append(("error", repr(exc)))
-        finally:
-            connections.close_all()
+    def said(outcome):
+        if isinstance(outcome, services.ClaimRefused):
+            return ("refused", outcome.errors["__all__"][0])
+        if isinstance(outcome, Exception):
+            return ("error", repr(outcome))
+        return ("ok", outcome.pk)
 
-    threads = [threading.Thread(target=approve, args=(user,)) for user in reviewers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
+    results = [said(outcome) for outcome in outcomes]
     assert sorted(kind for kind, _ in results) == ["ok"] + ["refused"] * 9, results
     winner = Decision.objects.get()
     for kind, message in results:
