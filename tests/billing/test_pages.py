@@ -380,8 +380,9 @@ def test_run_progress_reports_counts_from_the_data(
 def test_run_page_lists_a_correction_to_more_for_staff_to_credit(
     client, billing_user, alice_credit, settings
 ):
-    page = text(page_as(client, billing_user, "/billing/run/"))
-    assert "Every approval so far was granted in full." in page
+    response = page_as(client, billing_user, "/billing/run/")
+    assert re.search(r"<title>Billing run[^<]*</title>", response.content.decode())
+    assert "Every approval so far was granted in full." in text(response)
     settings.APPROVAL_SECOND_REVIEWER_ABOVE = Decimal("1000.00")
     claim = CreditEntry.objects.get(kind="granted").claim
     second = User.objects.get(email="reviewer2@provider.example")
