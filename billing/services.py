@@ -375,6 +375,11 @@ def grant_credits(claims, *, now):
             )
     written += CreditEntry.objects.bulk_create(entries)
     GrantOutcome.objects.bulk_create(outcomes)
+    # A correction can grant a month the claim had no credit for: the claim holds open credit
+    # again, so it is not settled (and its apply-by is watched) until that is applied too.
+    Claim.objects.filter(
+        pk__in={entry.claim_id for entry in entries}, credit_settled_at__isnull=False
+    ).update(credit_settled_at=None)
     settle_claims([outcome.claim_id for outcome in outcomes], now)
     return written
 

@@ -457,6 +457,46 @@ def test_an_invoice_with_nothing_to_pay_is_paid_on_issue_and_never_overdue(acme_
     assert Organisation.objects.get(name="Acme Dental").standing == Organisation.Standing.GOOD
 
 
+def test_a_correction_granting_a_new_month_reopens_the_claim_until_applied(
+    nora, cedar_exchange, reviewer_user
+):
+    # groupSPARK, EST: 2026-03-31 23:00 to 2026-04-01 01:00. Settled first as March's hour only.
+    start, end = dt.datetime(2026, 4, 1, 4, tzinfo=UTC), dt.datetime(2026, 4, 1, 6, tzinfo=UTC)
+    claim = claims.file_claim(
+        by=nora,
+        data=claims.ClaimInput(
+            subscriptions=(cedar_exchange,),
+            period_start=start,
+            period_end=end,
+            basis="Down.",
+            representation=True,
+        ),
+        uploads=[(upload(content=ping_log(start, end)), "ping")],
+    )
+    march_hour = [(start, start + dt.timedelta(hours=1))]
+    claims.settle(claim=claim, by=reviewer_user, intervals=march_hour, maintenance=[])
+    claims.approve(claim=claim, by=reviewer_user)
+    account = BillingAccount.for_account(cedar_exchange.organisation)
+    services.draft_invoice(account, dt.date(2026, 4, 5))
+    services.grant_credit(claim.pk)
+    services.apply_credits(account.pk)
+    claim.refresh_from_db()
+    assert claim.credit_settled_at is not None  # March's 1.00 is on the April invoice
+
+    # The reviewer corrects: the whole period, so April's hour too -> a new grant (1.00).
+    second = User.objects.get(email="reviewer2@provider.example")
+    claims.settle(claim=claim, by=second, intervals=[(start, end)], maintenance=[])
+    claims.approve(claim=claim, by=second, reason="April's hour counts too.")
+    [april] = services.grant_credit(claim.pk)
+    assert (april.service_month, april.amount) == (dt.date(2026, 4, 1), Decimal("1.00"))
+    claim.refresh_from_db()
+    assert claim.credit_settled_at is None  # open credit again: apply-by escalation resumes
+    assert claim in credit_not_applied(type(claim).objects.all())
+    services.apply_credits(account.pk)
+    claim.refresh_from_db()
+    assert claim.credit_settled_at is not None
+
+
 def test_a_claim_cut_to_nothing_by_its_cap_is_done_not_retried(nora, cedar_exchange, reviewer_user):
     a = approved(
         nora,
