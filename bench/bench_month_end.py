@@ -64,6 +64,7 @@ from django.db import connection, connections  # noqa: E402
 
 from bench import month_end_data  # noqa: E402
 from billing import services  # noqa: E402
+from billing.services import applying, grants, invoices, ledger, run  # noqa: E402
 from billing.tasks import run_billing_once  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +131,7 @@ OUTPUT = (
     ("billing_creditentry", "true"),
     ("billing_grantoutcome", "true"),
 )
+SERVICE_MODULES = (services, ledger, grants, invoices, applying, run)
 LEDGER_COLUMNS = (
     "kind, key, claim_id, account_id, billing_account_id, subscription_id, service_month, "
     "amount, grant_id, invoice_id, invoice_line_id, actor_id, at, reason"
@@ -218,7 +220,14 @@ def timed_phases(count_queries=False):
     seconds = dict.fromkeys(PHASES, 0.0)
     queries = dict.fromkeys((*PHASES, "other"), 0)
     stack, nested = [], []
-    originals = {name: getattr(services, name) for name in PHASES if hasattr(services, name)}
+    # Each step is looked up at each call in the module that calls it (billing.tasks uses the
+    # package, the steps one another's modules): every binding of it is timed.
+    bound = [
+        (module, name, getattr(module, name))
+        for module in SERVICE_MODULES
+        for name in PHASES
+        if hasattr(module, name)
+    ]
 
     def wrap(name, function):
         def timed(*args, **kwargs):
@@ -240,15 +249,15 @@ def timed_phases(count_queries=False):
         queries[stack[-1] if stack else "other"] += 1
         return execute(sql, params, many, context)
 
-    # billing.tasks and billing.services itself look these up on the module at each call.
-    for name, function in originals.items():
-        setattr(services, name, wrap(name, function))
+    wrapped = {}
+    for module, name, function in bound:
+        setattr(module, name, wrapped.setdefault(name, wrap(name, function)))
     try:
         with connection.execute_wrapper(count) if count_queries else contextlib.nullcontext():
             yield seconds, queries
     finally:
-        for name, function in originals.items():
-            setattr(services, name, function)
+        for module, name, function in bound:
+            setattr(module, name, function)
 
 
 def one_process(loaded, count_queries=False):

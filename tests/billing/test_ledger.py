@@ -11,6 +11,7 @@ from django.db import connection, transaction
 
 from billing import services
 from billing.models import BillingAccount, CreditEntry, CreditKind, Invoice
+from billing.services import grants as grants_module
 from billing.tasks import run_billing_once
 from claims import services as claims
 from claims.escalation import credit_not_applied
@@ -253,14 +254,14 @@ def test_one_partys_bad_data_holds_back_only_that_party(
 ):
     acme = approved(alice, acme_email, START, END, reviewer=reviewer_user)
     cedar = approved(nora, cedar_exchange, START, END, reviewer=reviewer_user, representation=True)
-    allocation = services._allocation
+    allocation = grants_module._allocation
 
     def broken_for_cedar(decision):
         if decision.claim_id == cedar.pk:
             raise ValueError("settlement quotes cannot be read")
         return allocation(decision)
 
-    monkeypatch.setattr(services, "_allocation", broken_for_cedar)
+    monkeypatch.setattr(grants_module, "_allocation", broken_for_cedar)
     now = dt.datetime(2026, 4, 2, 12, tzinfo=UTC)
     run_billing_once(now)
     # Northwind IT (billed for Cedar Bakery) is left for the next run, and staff are told;
@@ -274,7 +275,7 @@ def test_one_partys_bad_data_holds_back_only_that_party(
     assert CreditEntry.objects.filter(claim=acme, kind=CreditKind.APPLIED).exists()
     assert not CreditEntry.objects.filter(claim=cedar).exists()
 
-    monkeypatch.setattr(services, "_allocation", allocation)  # the data is mended
+    monkeypatch.setattr(grants_module, "_allocation", allocation)  # the data is mended
     run_billing_once(now)
     assert drafts.count() == 3
     assert CreditEntry.objects.filter(claim=cedar, kind=CreditKind.APPLIED).get().amount == (

@@ -1,0 +1,69 @@
+"""Turning approved claims into money: grant within the caps, apply to the next draft invoice,
+carry forward, pay out on termination, and the cycle run that makes and issues invoices.
+
+Every step works on a set of billed parties at once (one for a task, a chunk of them for the
+month-end run): it reads what it needs in a few queries and writes in bulk. Each is safe to run
+twice: a ledger entry's key names its effect and is unique, a grant outcome is one per decision,
+an invoice one per cycle. Every step that writes the ledger runs under the row locks of the
+billed parties it touches, so concurrent approvals can never together pass a cap.
+
+ledger.py reads and writes the ledger; grants.py grants within the caps and reverses;
+invoices.py drafts, issues and settles invoices; applying.py puts credit on them and pays out;
+run.py is the month-end run's part for a chunk. Imports point that way: ledger <- grants,
+applying <- invoices <- run.
+"""
+
+from billing.services.applying import apply_credits, apply_open_credit, pay_out_terminated
+from billing.services.grants import (
+    claims_awaiting_grant,
+    claims_to_reverse,
+    grant_credit,
+    grant_credits,
+    reverse_rejected,
+)
+from billing.services.invoices import (
+    draft_invoice,
+    draft_invoices,
+    issue_ended,
+    issue_invoice,
+    mark_overdue,
+    record_payment,
+)
+from billing.services.ledger import (
+    SPENDING,
+    final_approval,
+    granted_in,
+    lock_billing_accounts,
+    open_amount,
+    open_grants,
+    settle_claims,
+)
+from billing.services.run import CHUNK, bill, bill_chunk, billing_chunks
+
+__all__ = [
+    "CHUNK",
+    "SPENDING",
+    "apply_credits",
+    "apply_open_credit",
+    "bill",
+    "bill_chunk",
+    "billing_chunks",
+    "claims_awaiting_grant",
+    "claims_to_reverse",
+    "draft_invoice",
+    "draft_invoices",
+    "final_approval",
+    "grant_credit",
+    "grant_credits",
+    "granted_in",
+    "issue_ended",
+    "issue_invoice",
+    "lock_billing_accounts",
+    "mark_overdue",
+    "open_amount",
+    "open_grants",
+    "pay_out_terminated",
+    "record_payment",
+    "reverse_rejected",
+    "settle_claims",
+]

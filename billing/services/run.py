@@ -1,0 +1,83 @@
+"""The month-end run's part for a chunk of billed parties, and the chunks."""
+
+import logging
+
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Exists, OuterRef, Q
+
+from billing.models import BillingAccount
+from billing.services.applying import apply_open_credit, pay_out_terminated
+from billing.services.grants import (
+    claims_awaiting_grant,
+    claims_to_reverse,
+    grant_credits,
+    reverse_rejected,
+)
+from billing.services.invoices import draft_invoices, issue_ended
+from billing.services.ledger import lock_billing_accounts
+from portal.models import Organisation
+from sla.models import Subscription
+
+CHUNK = 500
+logger = logging.getLogger(__name__)
+
+
+def bill(billing_account_ids, now):
+    """The run's part for a set of billed parties, in one transaction under their locks:
+    grant what approvals left ungranted, reverse what rejected claims still hold, make the
+    current cycle's drafts, issue the drafts whose cycle ended (credit applied first), pay out
+    terminated resellers, apply open credit to the current drafts."""
+    with transaction.atomic():
+        accounts = lock_billing_accounts(billing_account_ids)
+        payers = [account.organisation_id for account in accounts]
+        owners = Organisation.objects.filter(Q(pk__in=payers) | Q(reseller__in=payers))
+        grant_credits(claims_awaiting_grant().filter(account__in=owners), now=now)
+        for claim_id in claims_to_reverse().filter(account__in=owners).values_list("pk", flat=True):
+            reverse_rejected(claim_id, now=now)
+        draft_invoices(accounts, now.date(), now=now)
+        issue_ended(accounts, now=now)
+        for account in accounts:
+            if account.organisation.standing == Organisation.Standing.TERMINATED:
+                pay_out_terminated(account.pk, now=now)
+        return apply_open_credit([account.pk for account in accounts], now=now)
+
+
+def bill_chunk(billing_account_ids, now):
+    """bill() a chunk of billed parties; should that fail, bill each party alone, so one
+    party's bad data holds back only that party (logged for staff; the next run tries it
+    again). A lost database connection is raised as it is, for the task to retry. Returns how
+    many ledger entries the apply steps wrote."""
+    try:
+        return len(bill(billing_account_ids, now))
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        if len(billing_account_ids) == 1:
+            raise
+        logger.exception("billing run: a chunk failed; billing its parties one at a time")
+    written = 0
+    for billing_account_id in billing_account_ids:
+        try:
+            written += len(bill([billing_account_id], now))
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:
+            logger.exception("billing run: billing account %s failed", billing_account_id)
+    return written
+
+
+def billing_chunks(chunk=CHUNK):
+    """Every billing account's id, in lists of `chunk`; first a billing account is made for
+    every party that pays for a subscription and has none yet (a direct customer, or the
+    reseller of an end customer), so nobody goes uninvoiced or uncredited."""
+    subscribers = Organisation.objects.filter(
+        Exists(Subscription.objects.filter(organisation=OuterRef("pk")))
+    )
+    payers = {reseller or pk for pk, reseller in subscribers.values_list("pk", "reseller")}
+    payers -= set(BillingAccount.objects.values_list("organisation", flat=True))
+    BillingAccount.objects.bulk_create(
+        [BillingAccount(organisation_id=payer) for payer in sorted(payers)],
+        ignore_conflicts=True,  # made meanwhile by an approval's grant
+    )
+    ids = list(BillingAccount.objects.order_by("pk").values_list("pk", flat=True))
+    return [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
