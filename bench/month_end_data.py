@@ -123,11 +123,11 @@ def load(accounts, *, seed=2026):
     next_id = 1
     for index in range(resellers):
         organisations.append((next_id, f"Bench reseller {index:06d}", "reseller", None))
-        billing_accounts.append((len(billing_accounts) + 1, next_id, 1, Decimal("0.0825"), 30))
+        billing_accounts.append((len(billing_accounts) + 1, next_id, Decimal("0.0825"), 30))
         next_id += 1
     for index in range(direct):
         organisations.append((next_id, f"Bench customer {index:06d}", "customer", None))
-        billing_accounts.append((len(billing_accounts) + 1, next_id, 1, Decimal("0"), 30))
+        billing_accounts.append((len(billing_accounts) + 1, next_id, Decimal("0"), 30))
         customers.append((next_id, "onepointsync"))
         next_id += 1
     for index in range(end_customers):
@@ -136,7 +136,7 @@ def load(accounts, *, seed=2026):
         customers.append((next_id, "groupspark"))
         next_id += 1
     # organisation -> (its billing account, tax rate); end customers are billed to their reseller
-    payer = {row[1]: (row[0], row[3]) for row in billing_accounts}
+    payer = {row[1]: (row[0], row[2]) for row in billing_accounts}
     names = {row[0]: row[1] for row in organisations}
     for org_id, _, _, reseller in organisations:
         if reseller is not None:
@@ -144,12 +144,21 @@ def load(accounts, *, seed=2026):
     created = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     copy_rows(
         Organisation,
-        ("id", "name", "kind", "reseller", "standing", "billing_email", "created_at"),
-        ((*row, "good", "", created) for row in organisations),
+        (
+            "id",
+            "name",
+            "kind",
+            "reseller",
+            "standing",
+            "billing_email",
+            "billing_anchor_day",
+            "created_at",
+        ),
+        ((*row, "good", "", 1, created) for row in organisations),
     )
     copy_rows(
         BillingAccount,
-        ("id", "organisation", "anchor_day", "tax_rate", "payment_terms_days"),
+        ("id", "organisation", "tax_rate", "payment_terms_days"),
         billing_accounts,
     )
 

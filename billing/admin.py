@@ -12,8 +12,14 @@ from billing.models import BillingAccount, CreditEntry, Invoice, InvoiceLine, Pa
 @admin.register(BillingAccount)
 class BillingAccountAdmin(admin.ModelAdmin):
     list_display = ["organisation", "anchor_day", "tax_rate", "payment_terms_days"]
+    list_select_related = ["organisation"]
     search_fields = ["organisation__name"]
     autocomplete_fields = ["organisation"]
+
+    @admin.display(description="Cycle starts on day", ordering="organisation__billing_anchor_day")
+    def anchor_day(self, obj):
+        # Kept on the organisation (claims count apply-by dates in its cycles): edit it there.
+        return obj.organisation.billing_anchor_day
 
     def get_readonly_fields(self, request, obj=None):
         # The payer is fixed once invoices or ledger entries name the account.
@@ -80,6 +86,11 @@ class PaymentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["invoice"]
     date_hierarchy = "received_at"
 
+    @admin.display(description="Cycle starts on day", ordering="organisation__billing_anchor_day")
+    def anchor_day(self, obj):
+        # Kept on the organisation (claims count apply-by dates in its cycles): edit it there.
+        return obj.organisation.billing_anchor_day
+
     def get_readonly_fields(self, request, obj=None):
         # A recorded payment is not edited: a mistake is corrected with the bank, then here.
         return ["invoice", "amount", "received_at", "reference"] if obj else []
@@ -123,6 +134,11 @@ class CreditEntryAdmin(admin.ModelAdmin):
         "invoice__billing_account__organisation",
     ]
     ordering = ["-at", "-pk"]
+
+    @admin.display(description="Cycle starts on day", ordering="organisation__billing_anchor_day")
+    def anchor_day(self, obj):
+        # Kept on the organisation (claims count apply-by dates in its cycles): edit it there.
+        return obj.organisation.billing_anchor_day
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]

@@ -6,7 +6,6 @@ edited. PostgreSQL refuses UPDATE and DELETE on ledger entries and a second gran
 claim, subscription and month (migration `0002_ledger_guards`).
 """
 
-import calendar
 import datetime as dt
 from decimal import Decimal
 
@@ -15,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from claims.deadlines import billing_cycle
 from claims.models import Claim
 from portal.models import Organisation
 from sla.models import Subscription
@@ -30,9 +30,6 @@ class BillingAccount(models.Model):
     organisation = models.OneToOneField(
         Organisation, on_delete=models.PROTECT, related_name="billing_account"
     )
-    anchor_day = models.PositiveSmallIntegerField(
-        default=1, help_text="Day of the month each billing cycle starts (1-28)."
-    )
     tax_rate = models.DecimalField(
         max_digits=6, decimal_places=4, default=Decimal("0"), help_text="0.0825 for 8.25 %."
     )
@@ -40,10 +37,6 @@ class BillingAccount(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                name="billingaccount_anchor_day_range",
-                condition=Q(anchor_day__gte=1, anchor_day__lte=28),
-            ),
             models.CheckConstraint(
                 name="billingaccount_tax_rate_range", condition=Q(tax_rate__gte=0, tax_rate__lt=1)
             ),
@@ -53,13 +46,9 @@ class BillingAccount(models.Model):
         return f"Billing of {self.organisation}"
 
     def cycle_containing(self, day):
-        """[start, end) dates of the billing cycle that contains `day`."""
-        start = (
-            day.replace(day=self.anchor_day)
-            if day.day >= self.anchor_day
-            else _month_back(day).replace(day=self.anchor_day)
-        )
-        return start, _month_on(start)
+        """[start, end) dates of the billing cycle that contains `day`, on the anchor day of
+        the party's organisation."""
+        return billing_cycle(day, self.organisation.billing_anchor_day)
 
     @staticmethod
     def for_account(organisation):
@@ -67,20 +56,6 @@ class BillingAccount(models.Model):
         payer = organisation.reseller or organisation
         account, _ = BillingAccount.objects.get_or_create(organisation=payer)
         return account
-
-
-def _month_on(day):
-    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
-
-
-def _month_back(day):
-    year, month = (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
 
 
 class InvoiceStatus(models.TextChoices):

@@ -164,6 +164,11 @@ class Organisation(models.Model):
     )
     standing = models.CharField(max_length=16, choices=Standing.choices, default=Standing.GOOD)
     billing_email = models.EmailField(blank=True)
+    billing_anchor_day = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Day of the month each billing cycle starts (1-28). An end customer is "
+        "billed on its reseller's cycle.",
+    )
     created_at = models.DateTimeField(default=now)
 
     objects = OrganisationQuerySet.as_manager()
@@ -183,6 +188,11 @@ class Organisation(models.Model):
                 condition=Q(reseller__isnull=True) | Q(kind="customer"),
             ),
             models.UniqueConstraint(fields=["name"], name="organisation_name_unique"),
+            # Every month has the day a cycle starts on.
+            models.CheckConstraint(
+                name="organisation_billing_anchor_day_range",
+                condition=Q(billing_anchor_day__gte=1, billing_anchor_day__lte=28),
+            ),
         ]
 
     def __str__(self):
@@ -191,6 +201,11 @@ class Organisation(models.Model):
     @property
     def is_end_customer(self):
         return self.reseller_id is not None
+
+    @property
+    def billed_party(self):
+        """Who is invoiced for this organisation's subscriptions, on whose billing cycle."""
+        return self.reseller or self
 
     @property
     def in_good_standing(self):

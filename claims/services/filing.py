@@ -181,7 +181,11 @@ def submit_claim(*, claim, by, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         # Lock the draft: a double click submits it once.
-        claim = Claim.objects.select_for_update().select_related("account").get(pk=claim.pk)
+        claim = (
+            Claim.objects.select_for_update(of=("self",))
+            .select_related("account__reseller")
+            .get(pk=claim.pk)
+        )
         if claim.state != ClaimState.DRAFT:
             raise ClaimRefused({"__all__": [messages.NOT_A_DRAFT]}, conflict=True)
         errors = submission_errors(claim, now)
@@ -193,7 +197,10 @@ def submit_claim(*, claim, by, now=None):
         claim.submitted_at = now
         claim.decision_due_at = deadlines.decision_due(now, version.decision_days)
         claim.apply_by = deadlines.apply_by(
-            now, version.apply_by_cycles, parse_timezone(version.policy.timezone)
+            now,
+            version.apply_by_cycles,
+            parse_timezone(version.policy.timezone),
+            claim.account.billed_party.billing_anchor_day,
         )
         claim.updated_at = now
         claim.save(

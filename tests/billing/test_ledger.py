@@ -410,6 +410,23 @@ def test_apply_by_request_on_the_last_day_of_a_cycle(nora, cedar_exchange, revie
     assert applied.invoice.issued_at.date() <= claim.apply_by
 
 
+def test_a_resellers_anchor_day_sets_its_cycles_and_its_claims_apply_by(
+    nora, cedar_exchange, reviewer_user
+):
+    Organisation.objects.filter(name="Northwind IT").update(billing_anchor_day=15)
+    # Received 2026-03-20 EST: in Northwind's cycle 15 March - 14 April; two cycles after it
+    # end on 14 June (not 31 May, as calendar months would have it).
+    with time_machine.travel(dt.datetime(2026, 3, 20, 17, tzinfo=UTC), tick=False):
+        claim = approved(
+            nora, cedar_exchange, START, END, reviewer=reviewer_user, representation=True
+        )
+    assert claim.apply_by == dt.date(2026, 6, 14)
+    run_billing_once(dt.datetime(2026, 4, 2, 12, tzinfo=UTC))
+    applied = CreditEntry.objects.get(claim=claim, kind=CreditKind.APPLIED)
+    cycle = (applied.invoice.cycle_start, applied.invoice.cycle_end)
+    assert cycle == (dt.date(2026, 3, 15), dt.date(2026, 4, 15))
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 def test_the_ledger_refuses_raw_updates_and_deletes(alice, acme_email, reviewer_user):
     claim = approved(
