@@ -8,6 +8,7 @@ what is decided here, once.
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
@@ -166,6 +167,7 @@ class Organisation(models.Model):
     billing_email = models.EmailField(blank=True)
     billing_anchor_day = models.PositiveSmallIntegerField(
         default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
         help_text="Day of the month each billing cycle starts (1-28). An end customer is "
         "billed on its reseller's cycle.",
     )

@@ -31,11 +31,9 @@ from billing.services.invoices import (
 )
 from billing.services.ledger import (
     SPENDING,
-    final_approval,
     granted_in,
     lock_billing_accounts,
     open_amount,
-    open_grants,
     settle_claims,
 )
 from billing.services.run import CHUNK, bill, bill_chunk, billing_chunks
@@ -52,7 +50,6 @@ __all__ = [
     "claims_to_reverse",
     "draft_invoice",
     "draft_invoices",
-    "final_approval",
     "grant_credit",
     "grant_credits",
     "granted_in",
@@ -61,7 +58,6 @@ __all__ = [
     "lock_billing_accounts",
     "mark_overdue",
     "open_amount",
-    "open_grants",
     "pay_out_terminated",
     "record_payment",
     "reverse_rejected",

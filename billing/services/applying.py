@@ -8,8 +8,8 @@ from billing.models import CreditKind
 from billing.services.ledger import (
     lock_billing_accounts,
     movement,
-    open_grants,
     settle_claims,
+    unspent_grants,
     write_new,
 )
 from portal.models import Organisation
@@ -130,21 +130,20 @@ def pay_out_terminated(billing_account_id, *, now=None):
         (billing_account,) = lock_billing_accounts([billing_account_id])
         if billing_account.organisation.standing != Organisation.Standing.TERMINATED:
             return []
-        payable = [
-            (grant, left)
-            for grant, left in open_grants([billing_account_id])
-            if grant.claim.policy_version.payout_on_termination
-        ]
+        payable = unspent_grants().filter(
+            billing_account=billing_account,
+            claim__policy_version__payout_on_termination=True,
+        )
         written = write_new(
             movement(
                 grant,
                 CreditKind.PAID_OUT,
-                left,
+                grant.amount - grant.spent,
                 key=f"payout:grant-{grant.pk}",
                 at=now,
                 reason="Reseller terminated: outstanding credit paid out",
             )
-            for grant, left in payable
+            for grant in payable.order_by("pk")
         )
         settle_claims([entry.claim_id for entry in written], now)
         return written

@@ -43,14 +43,6 @@ def open_amount(grant):
     return grant.amount - spent
 
 
-def open_grants(billing_account_ids):
-    """[(grant, open amount)] of the billed parties' grants with something left, each party's
-    oldest apply-by first."""
-    grants = unspent_grants().filter(billing_account__in=billing_account_ids)
-    grants = grants.order_by("billing_account", "claim__apply_by", "at", "pk")
-    return [(grant, grant.amount - grant.spent) for grant in grants]
-
-
 def granted_in(billing_account, *, month, account=None, subscription=None):
     """Net credit granted for a service month: grants less reversals."""
     entries = CreditEntry.objects.filter(billing_account=billing_account, service_month=month)
@@ -64,18 +56,12 @@ def granted_in(billing_account, *, month, account=None, subscription=None):
 
 
 def approval_in_force():
+    """The pk of a claim's approval in force (its latest), as a subquery on the claim."""
     return (
         Decision.objects.filter(claim=OuterRef("pk"), kind=DecisionKind.APPROVE)
         .order_by("-sequence")
         .values("pk")[:1]
     )
-
-
-def final_approval(claim):
-    """The approval in force (a confirmed one, when four eyes were needed), or None."""
-    if claim.state != ClaimState.APPROVED:
-        return None
-    return claim.decisions.filter(kind=DecisionKind.APPROVE).order_by("-sequence").first()
 
 
 def settle_claims(claim_ids, now):
