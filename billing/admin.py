@@ -86,11 +86,6 @@ class PaymentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["invoice"]
     date_hierarchy = "received_at"
 
-    @admin.display(description="Cycle starts on day", ordering="organisation__billing_anchor_day")
-    def anchor_day(self, obj):
-        # Kept on the organisation (claims count apply-by dates in its cycles): edit it there.
-        return obj.organisation.billing_anchor_day
-
     def get_readonly_fields(self, request, obj=None):
         # A recorded payment is not edited: a mistake is corrected with the bank, then here.
         return ["invoice", "amount", "received_at", "reference"] if obj else []
@@ -134,11 +129,6 @@ class CreditEntryAdmin(admin.ModelAdmin):
         "invoice__billing_account__organisation",
     ]
     ordering = ["-at", "-pk"]
-
-    @admin.display(description="Cycle starts on day", ordering="organisation__billing_anchor_day")
-    def anchor_day(self, obj):
-        # Kept on the organisation (claims count apply-by dates in its cycles): edit it there.
-        return obj.organisation.billing_anchor_day
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]

@@ -1,8 +1,4 @@
-import logging
-
 from django.apps import AppConfig
-
-logger = logging.getLogger(__name__)
 
 
 class BillingConfig(AppConfig):
@@ -10,17 +6,8 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing and credits"
 
     def ready(self):
-        from claims.signals import claim_approved  # noqa: PLC0415 - apps load before ready
+        # Imported here, not at the top: tasks import models, which load after the app registry.
+        from billing import tasks  # noqa: PLC0415
+        from claims.signals import awards_written  # noqa: PLC0415
 
-        claim_approved.connect(enqueue_grant, dispatch_uid="billing.enqueue_grant")
-
-
-def enqueue_grant(sender, claim_id, **kwargs):
-    """After an approval commits, grant its credit. If the broker is down the approval stands
-    and the periodic billing run grants it (an approved claim without its grant)."""
-    from billing.tasks import grant_credit  # noqa: PLC0415
-
-    try:
-        grant_credit.delay(claim_id)
-    except Exception:  # noqa: BLE001 - never fail the reviewer's committed approval
-        logger.warning("could not enqueue the grant of claim %s; the billing run will", claim_id)
+        awards_written.connect(tasks.nudge_grant, dispatch_uid="billing.nudge_grant")

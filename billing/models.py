@@ -267,9 +267,13 @@ class CreditEntry(models.Model):
 
 
 class GrantOutcome(models.Model):
-    """That an approval's credit was granted in full, as far as the caps allowed: the billing
-    run's record of work done. An approved claim whose decision in force has no outcome is still
-    to be granted."""
+    """That a decision's awards were granted (or, for zero awards, taken back) in full, as far
+    as the caps allowed: billing's record of work done. The awards of a claim's decision in
+    force with no outcome are still to be granted (the database is the outbox).
+
+    `settled_at`: when billing finished with the decision's credit: all of it on invoices, paid
+    out, reversed, or nothing to give under the caps. Until then its apply-by date is watched
+    (billing.escalation)."""
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="grant_outcomes")
     decision = models.OneToOneField(
@@ -283,9 +287,41 @@ class GrantOutcome(models.Model):
         "correction to more after the grant (one grant per claim-month), for staff to credit.",
     )
     at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"{self.claim.reference}: {self.granted} granted"
+
+
+class ApplyByThreshold(models.TextChoices):
+    SOON = "apply_by_soon", "Apply-by date within seven days"
+    PASSED = "apply_by_passed", "Apply-by date passed"
+
+
+class ApplyByWarning(models.Model):
+    """A warning to staff that an approved credit is not applied and its apply-by date is near
+    or past ("applied within two billing cycles"): at most one per claim per threshold."""
+
+    Threshold = ApplyByThreshold
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="apply_by_warnings")
+    threshold = models.CharField(max_length=24, choices=ApplyByThreshold.choices)
+    raised_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "threshold"], name="applybywarning_once_per_threshold"
+            ),
+            models.CheckConstraint(
+                name="applybywarning_threshold_valid",
+                condition=Q(threshold__in=ApplyByThreshold.values),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_threshold_display()}: {self.claim.reference}"
 
 
 def month_start(day):

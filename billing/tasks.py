@@ -2,21 +2,31 @@
 keys make a second effect impossible) and acknowledged late (a worker dying mid-task leaves
 the message to be redelivered)."""
 
+import logging
 from datetime import datetime
 
 from celery import shared_task
 from django.utils import timezone
 
-from billing import services
+from billing import escalation, services
+
+logger = logging.getLogger(__name__)
+
+
+def nudge_grant(sender, claim_id, **kwargs):
+    """claims.signals.awards_written, after the decision commits: grant its awards soon. Only a
+    nudge: if the broker is down the decision stands and the periodic billing run grants the
+    awards (they have no grant outcome)."""
+    try:
+        grant_credit.delay(claim_id)
+    except Exception:  # noqa: BLE001 - never fail the reviewer's committed decision
+        logger.warning("could not enqueue the grant of claim %s; the billing run will", claim_id)
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def grant_credit(claim_id):
-    entries = services.grant_credit(claim_id)
-    accounts = {entry.billing_account_id for entry in entries}
-    for account_id in accounts:
-        apply_credits.delay(account_id)
-    return len(entries)
+    """Grant a claim's pending awards and apply open credit (billing.services.grant_and_apply)."""
+    return len(services.grant_and_apply(claim_id))
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
@@ -27,13 +37,15 @@ def apply_credits(billing_account_id):
 def run_billing_once(now, *, tasks=False, chunk=services.CHUNK):
     """The periodic run, as one plain function: the database says what is pending. Every
     billed party goes through services.bill_chunk, `chunk` of them at a time (in this process, or
-    with `tasks` as tasks the workers share); then unpaid invoices past due become overdue."""
+    with `tasks` as tasks the workers share); then unpaid invoices past due become overdue, and
+    staff are warned of approved credit not applied as its apply-by date nears or passes."""
     for ids in services.billing_chunks(chunk):
         if tasks:
             run_billing_chunk.delay(ids, now.isoformat())
         else:
             services.bill_chunk(ids, now)
     services.mark_overdue(now)
+    escalation.escalate(now)
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)

@@ -1,6 +1,8 @@
-"""Deadline warnings: staff are told, once per claim and threshold, when a decision is due
-within two days or overdue, and when an approved credit's apply-by date is within seven days
-or has passed. Beat runs `escalate` every quarter of an hour (claims.tasks)."""
+"""Decision-due warnings: staff are told, once per claim and threshold, when a decision is due
+within two days or overdue. Beat runs `escalate` every quarter of an hour (claims.tasks).
+
+(Warnings that an approved credit's apply-by date nears or passed are billing's, which knows
+what is applied: billing.escalation.)"""
 
 import datetime as dt
 
@@ -10,8 +12,6 @@ from django.template.loader import render_to_string
 from claims import notifications
 from claims.models import Claim, ClaimState, Escalation, EscalationThreshold
 from portal.models import Role, User
-from sla.engine import parse_timezone
-from sla.models import Policy
 
 # Staff owe the claimant a decision in these states.
 DECIDING_STATES = (
@@ -21,14 +21,8 @@ DECIDING_STATES = (
     ClaimState.AWAITING_SECOND,
 )
 DECISION_DUE_SOON = dt.timedelta(days=2)
-APPLY_BY_SOON = dt.timedelta(days=7)
 
 SUBJECT = "Claim {reference}: {threshold}"
-
-
-def credit_not_applied(claims):
-    """Approved claims whose credit billing has not finished with (Claim.credit_settled_at)."""
-    return claims.filter(state=ClaimState.APPROVED, credit_settled_at__isnull=True)
 
 
 def escalation_recipients():
@@ -39,22 +33,13 @@ def escalation_recipients():
 
 
 def reached(now):
-    """(threshold, claims) pairs: the claims that have reached each threshold at `now`. The
-    apply-by date is a date in policy time, so "today" is taken per policy timezone."""
+    """(threshold, claims) pairs: the claims that have reached each threshold at `now`."""
     deciding = Claim.objects.filter(state__in=DECIDING_STATES)
     yield (
         EscalationThreshold.DECISION_DUE_SOON,
         deciding.filter(decision_due_at__gt=now, decision_due_at__lte=now + DECISION_DUE_SOON),
     )
     yield EscalationThreshold.DECISION_OVERDUE, deciding.filter(decision_due_at__lte=now)
-    for name in Policy.objects.values_list("timezone", flat=True).distinct():
-        today = now.astimezone(parse_timezone(name)).date()
-        unapplied = credit_not_applied(Claim.objects.filter(policy_version__policy__timezone=name))
-        yield (
-            EscalationThreshold.APPLY_BY_SOON,
-            unapplied.filter(apply_by__gte=today, apply_by__lte=today + APPLY_BY_SOON),
-        )
-        yield EscalationThreshold.APPLY_BY_PASSED, unapplied.filter(apply_by__lt=today)
 
 
 def escalate(now):
@@ -82,19 +67,29 @@ def _raise(claim, threshold, now):
         )
         if not created:
             return None
-        label = EscalationThreshold(threshold).label
-        notifications.queue(
+        warn(
+            claim,
             key=f"escalation-{escalation.pk}",
-            recipients=list(escalation_recipients().values_list("email", flat=True)),
-            subject=SUBJECT.format(reference=claim.reference, threshold=label.lower()),
-            body=render_to_string(
-                "claims/mail/escalation.txt",
-                {
-                    "claim": claim,
-                    "threshold": label,
-                    "deadline_kind": "decision" if threshold.startswith("decision") else "apply",
-                    "path": notifications.claim_path(claim),
-                },
-            ),
+            label=EscalationThreshold(threshold).label,
+            deadline_kind="decision",
         )
     return escalation
+
+
+def warn(claim, *, key, label, deadline_kind):
+    """Mail reviewers and billing staff about a deadline of `claim` ("decision" or "apply"),
+    through the outbox, in the caller's transaction."""
+    notifications.queue(
+        key=key,
+        recipients=list(escalation_recipients().values_list("email", flat=True)),
+        subject=SUBJECT.format(reference=claim.reference, threshold=label.lower()),
+        body=render_to_string(
+            "claims/mail/escalation.txt",
+            {
+                "claim": claim,
+                "threshold": label,
+                "deadline_kind": deadline_kind,
+                "path": notifications.claim_path(claim),
+            },
+        ),
+    )

@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from claims import tasks
 from claims.models import ClaimState, MessageKind, Notification, reviewers
+from portal.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,9 @@ MESSAGE_TO_REVIEWERS = "Claim {reference}: a message from {author}"
 # Mail still waiting this long after it was queued is sent by the sweep: by then its own task
 # has had its chance.
 SWEEP_AFTER = timedelta(seconds=60)
+# The Celery task that sends one row (claims.tasks.send_notification), found by name in the
+# app's registry: the tasks module builds on this one, not the other way round.
+SEND_TASK = "claims.tasks.send_notification"
 # One sweep sends at most this many, so a backlog cannot make a sweep outlast the next one.
 SWEEP_BATCH = 200
 
@@ -70,7 +73,7 @@ def _row_key(key, recipient):
 def _enqueue(notification_ids):
     try:
         for notification_id in notification_ids:
-            tasks.send_notification.delay(notification_id)
+            app.tasks[SEND_TASK].delay(notification_id)
     except OperationalError:
         # The rows are committed: the sweep sends them once the broker is back.
         logger.warning(

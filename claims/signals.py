@@ -2,6 +2,7 @@
 
 from django.dispatch import Signal
 
-# Sent after the transaction that approved a claim commits, with `claim_id`. Receivers must
-# not fail: the approval is already committed (billing's sweep repairs a lost enqueue).
-claim_approved = Signal()
+# Sent after the transaction of a decision that wrote awards (claims.models.Award) commits,
+# with `claim_id`. Only a nudge: the award rows are the record, and billing's periodic run
+# grants any it was not nudged about. Receivers must not fail: the decision is committed.
+awards_written = Signal()

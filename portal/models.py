@@ -201,10 +201,6 @@ class Organisation(models.Model):
         return self.name
 
     @property
-    def is_end_customer(self):
-        return self.reseller_id is not None
-
-    @property
     def billed_party(self):
         """Who is invoiced for this organisation's subscriptions, on whose billing cycle."""
         return self.reseller or self

@@ -7,19 +7,19 @@ twice: a ledger entry's key names its effect and is unique, a grant outcome is o
 an invoice one per cycle. Every step that writes the ledger runs under the row locks of the
 billed parties it touches, so concurrent approvals can never together pass a cap.
 
-ledger.py reads and writes the ledger; grants.py grants within the caps and reverses;
-invoices.py drafts, issues and settles invoices; applying.py puts credit on them and pays out;
-run.py is the month-end run's part for a chunk. Imports point that way: ledger <- grants,
-applying <- invoices <- run.
+ledger.py reads and writes the ledger; grants.py grants claims' award rows within the caps
+and reverses what corrections take back; invoices.py drafts, issues and settles invoices;
+applying.py puts credit on them and pays out; run.py is the month-end run's part for a chunk.
+Imports point that way: ledger <- applying <- grants, invoices <- run.
 """
 
 from billing.services.applying import apply_credits, apply_open_credit, pay_out_terminated
 from billing.services.grants import (
     claims_awaiting_grant,
-    claims_to_reverse,
+    grant_and_apply,
     grant_credit,
     grant_credits,
-    reverse_rejected,
+    pending_awards,
 )
 from billing.services.invoices import (
     draft_invoice,
@@ -47,9 +47,9 @@ __all__ = [
     "bill_chunk",
     "billing_chunks",
     "claims_awaiting_grant",
-    "claims_to_reverse",
     "draft_invoice",
     "draft_invoices",
+    "grant_and_apply",
     "grant_credit",
     "grant_credits",
     "granted_in",
@@ -59,7 +59,7 @@ __all__ = [
     "mark_overdue",
     "open_amount",
     "pay_out_terminated",
+    "pending_awards",
     "record_payment",
-    "reverse_rejected",
     "settle_claims",
 ]

@@ -1,13 +1,17 @@
-"""Granting approved credit within the agreements' caps, and taking it back when a
-correction lowers or rejects it."""
+"""Granting the awards of claims' decisions in force (claims.models.Award) within the
+agreements' caps, and taking back what a correction lowers or a rejection zeroes.
+
+The award rows are the outbox: a decision in force whose awards have no GrantOutcome is still
+to be granted, whether or not its task ever ran. Billing reads awards and writes only its own
+tables (the ledger, outcomes)."""
 
 import datetime as dt
 import logging
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Subquery, Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
 from billing.models import (
@@ -22,16 +26,14 @@ from billing.models import (
     Payment,
     month_start,
 )
+from billing.services.applying import apply_open_credit
 from billing.services.ledger import (
-    CENT,
-    approval_in_force,
     lock_billing_accounts,
     open_amount,
     settle_claims,
-    unspent_grants,
     write_movement,
 )
-from claims.models import Claim, ClaimState, Decision
+from claims.models import Award, Claim, Decision
 from sla.models import Subscription
 
 logger = logging.getLogger(__name__)
@@ -49,16 +51,16 @@ class Caps:
     unpaid the cap is not known and the grant waits for a later run.
     """
 
-    def __init__(self, billing_account_ids, rows):
-        """`rows`: (claim, subscription id, month) of every grant the batch may write."""
-        months = {month for _, _, month in rows}
+    def __init__(self, billing_account_ids, awards):
+        """`awards`: every award the batch may grant."""
+        months = {award.service_month for award in awards}
         self.fees = dict(
-            Subscription.objects.filter(pk__in={sub for _, sub, _ in rows}).values_list(
-                "pk", "monthly_fee"
-            )
+            Subscription.objects.filter(
+                pk__in={award.subscription_id for award in awards}
+            ).values_list("pk", "monthly_fee")
         )
         self.used = defaultdict(Decimal)
-        if not rows:
+        if not awards:
             return
         net = (
             CreditEntry.objects.filter(
@@ -74,7 +76,7 @@ class Caps:
             signed = total if kind == CreditKind.GRANTED else -total
             self.used[(billing_account, "account", account, month)] += signed
             self.used[(billing_account, "subscription", subscription, month)] += signed
-        self._read_paid(billing_account_ids, {claim.account_id for claim, _, _ in rows}, months)
+        self._read_paid(billing_account_ids, {award.claim.account_id for award in awards}, months)
 
     def _read_paid(self, billing_account_ids, accounts, months):
         invoices = {
@@ -126,28 +128,27 @@ class Caps:
                 self.fees_in_force[(account, month)] = ZERO
             self.fees_in_force.update(((account, month), total) for account, total in in_force)
 
-    def waits(self, claim, billing_account_id, month):
-        return claim.policy_version.cap_basis == "mrc_paid" and (
-            (billing_account_id, month) in self.unpaid
+    def waits(self, award, billing_account_id):
+        return award.shares_account_cap and (
+            (billing_account_id, award.service_month) in self.unpaid
         )
 
-    def key(self, claim, billing_account_id, subscription_id, month):
-        if claim.policy_version.cap_basis == "mrc_paid":
-            return (billing_account_id, "account", claim.account_id, month)
-        return (billing_account_id, "subscription", subscription_id, month)
+    def key(self, award, billing_account_id):
+        if award.shares_account_cap:
+            return (billing_account_id, "account", award.claim.account_id, award.service_month)
+        return (billing_account_id, "subscription", award.subscription_id, award.service_month)
 
-    def cap(self, claim, billing_account_id, subscription_id, month):
-        if claim.policy_version.cap_basis != "mrc_paid":
-            return self.fees[subscription_id]
+    def cap(self, award, billing_account_id):
+        month = award.service_month
+        if not award.shares_account_cap:
+            return self.fees[award.subscription_id]
         if (billing_account_id, month) not in self.invoiced:
-            return self.fees_in_force[(claim.account_id, month)]
-        return self.paid[(billing_account_id, claim.account_id, month)]
+            return self.fees_in_force[(award.claim.account_id, month)]
+        return self.paid[(billing_account_id, award.claim.account_id, month)]
 
-    def left(self, claim, billing_account_id, subscription_id, month):
-        key = self.key(claim, billing_account_id, subscription_id, month)
-        return max(
-            self.cap(claim, billing_account_id, subscription_id, month) - self.used[key], ZERO
-        )
+    def left(self, award, billing_account_id):
+        key = self.key(award, billing_account_id)
+        return max(self.cap(award, billing_account_id) - self.used[key], ZERO)
 
     def use(self, grant, amount):
         """`amount` of `grant`'s cap is now used (negative: given back by a reversal)."""
@@ -158,96 +159,112 @@ class Caps:
         self.used[key] += amount
 
 
-def _allocation(decision):
-    """[(subscription id, month date, amount)]: the decided amount over the settled
-    subscription-months, in proportion to the engine's credits (the engine's own amounts when
-    the reviewer did not override). Cents left by rounding go to the last row."""
-    rows = []
-    for quote in decision.settlement.quotes:
-        for month in quote["months"]:
-            year, number = (int(part) for part in month["month"].split("-"))
-            rows.append((quote["subscription"], dt.date(year, number, 1), Decimal(month["credit"])))
-    if not rows:
-        return []
-    engine_total = sum(amount for _, _, amount in rows)
-    if decision.amount == engine_total:
-        return [row for row in rows if row[2] > 0]
-    weights = [amount for _, _, amount in rows] if engine_total > 0 else [Decimal(1)] * len(rows)
-    weight_total = sum(weights)
-    allocated, result = ZERO, []
-    for index, ((subscription, month, _), weight) in enumerate(zip(rows, weights, strict=True)):
-        if index == len(rows) - 1:
-            share = decision.amount - allocated
-        else:
-            share = (decision.amount * weight / weight_total).quantize(CENT, ROUND_HALF_UP)
-        allocated += share
-        if share > 0:
-            result.append((subscription, month, share))
-    return result
+def pending_awards():
+    """The awards of each claim's decision in force that have no grant outcome yet: what
+    billing must still do (a nudge lost with the broker, or a month waiting for its payment)."""
+    return Award.objects.filter(decision__in=Decision.objects.in_force()).exclude(
+        Exists(GrantOutcome.objects.filter(decision=OuterRef("decision")))
+    )
+
+
+def claims_awaiting_grant():
+    """Claims with pending awards."""
+    return Claim.objects.filter(pk__in=pending_awards().values("claim"))
+
+
+def grant_key(award):
+    return (
+        f"grant:claim-{award.claim_id}:subscription-{award.subscription_id}:"
+        f"{award.service_month:%Y-%m}"
+    )
 
 
 def grant_credit(claim_id, *, now=None):
-    """Write the grant entries for one approved claim (see grant_credits). Run it twice, or
-    twice at once: the second writes nothing. Returns the entries written now."""
+    """Grant one claim's pending awards (see grant_credits). Run it twice, or twice at once:
+    the second writes nothing. Returns the entries written now."""
     now = now or timezone.now()
     claim = Claim.objects.select_related("account").get(pk=claim_id)
-    if claim.state != ClaimState.APPROVED:
-        return []
     billing_account = BillingAccount.for_account(claim.account)
     with transaction.atomic():
         lock_billing_accounts([billing_account.pk])
-        return grant_credits(claims_awaiting_grant().filter(pk=claim_id), now=now)
+        return grant_credits(pending_awards().filter(claim=claim_id), now=now)
 
 
-def grant_credits(claims, *, now):
-    """Grant approved claims' credit, each grant cut to what its cap leaves, and record each
-    approval's outcome (that it is done). A month whose cap is not known yet (its invoice
-    unpaid) waits for a later run. `claims` is a queryset of claims_awaiting_grant(), read here
-    under the locks of their billed parties, which the caller holds. Returns the entries
-    written."""
+def grant_and_apply(claim_id, *, now=None):
+    """What billing does when nudged about a claim's new awards, in one transaction under the
+    billed party's lock: grant them, then put open credit on the party's next draft invoice.
+    Returns the grant entries written."""
+    now = now or timezone.now()
+    claim = Claim.objects.select_related("account").get(pk=claim_id)
+    billing_account = BillingAccount.for_account(claim.account)
+    with transaction.atomic():
+        lock_billing_accounts([billing_account.pk])
+        written = grant_credits(pending_awards().filter(claim=claim_id), now=now)
+        if written:
+            apply_open_credit([billing_account.pk], now=now)
+    return written
+
+
+def grant_credits(awards, *, now):
+    """Grant pending awards, each cut to what its cap leaves, take back what a lower or zero
+    award no longer allows, and record each decision's outcome (that it is done). A month
+    whose cap is not known yet (its invoice unpaid) waits for a later run. `awards` is a
+    queryset of pending_awards(), read here under the locks of their billed parties, which the
+    caller holds. Returns the entries written."""
     # Only the columns granting reads: the run loads thousands of these at a time.
-    claims = list(
-        claims.select_related("account", "policy_version")
-        .only("account__reseller", "policy_version__cap_basis")
-        .order_by("pk")
+    awards = list(
+        awards.select_related("claim__account", "decision")
+        .only(
+            "claim__account__reseller",
+            "decision__claim",
+            "decision__kind",
+            "decision__sequence",
+            "decision__decided_by",
+            "decision__reason",
+            "subscription",
+            "service_month",
+            "amount",
+            "cap_basis",
+        )
+        .order_by("claim", "decision", "subscription", "service_month")
     )
-    if not claims:
+    if not awards:
         return []
-    decisions = (
-        Decision.objects.select_related("settlement")
-        .only("claim", "sequence", "amount", "decided_by", "reason", "settlement__quotes")
-        .in_bulk([claim.in_force for claim in claims])
-    )
-    confirmations = Decision.objects.filter(confirms__in=list(decisions)).order_by("sequence")
+    by_decision = defaultdict(list)
+    for award in awards:
+        by_decision[award.decision_id].append(award)
     # The second reviewer, where one confirmed the approval.
-    approvers = dict(confirmations.values_list("confirms", "decided_by"))
+    approvers = dict(
+        Decision.objects.filter(confirms__in=list(by_decision))
+        .order_by("sequence")
+        .values_list("confirms", "decided_by")
+    )
     payers = dict(
         BillingAccount.objects.filter(
-            organisation__in={claim.account.reseller_id or claim.account_id for claim in claims}
+            organisation__in={
+                award.claim.account.reseller_id or award.claim.account_id for award in awards
+            }
         ).values_list("organisation", "pk")
     )
-    plans = []  # (claim, decision, billing account id, [(subscription id, month, amount)])
-    for claim in claims:
-        decision = decisions[claim.in_force]
+
+    def payer(claim):
         billing_account = payers.get(claim.account.reseller_id or claim.account_id)
-        if billing_account is None:
-            billing_account = BillingAccount.for_account(claim.account).pk
-        plans.append((claim, decision, billing_account, _allocation(decision)))
+        return billing_account or BillingAccount.for_account(claim.account).pk
 
-    def key(claim, subscription_id, month):
-        return f"grant:claim-{claim.pk}:subscription-{subscription_id}:{month:%Y-%m}"
-
-    rows = [(claim, sub, month) for claim, _, _, rows in plans for sub, month, _ in rows]
-    earlier = CreditEntry.objects.in_bulk([key(*row) for row in rows], field_name="key")
-    caps = Caps({plan[2] for plan in plans}, rows)
+    earlier = CreditEntry.objects.in_bulk([grant_key(award) for award in awards], field_name="key")
+    caps = Caps({payer(award.claim) for award in awards}, awards)
     entries, outcomes, written = [], [], []
-    for claim, decision, billing_account, allocation in plans:
+    for decision_awards in by_decision.values():
+        decision, claim = decision_awards[0].decision, decision_awards[0].claim
+        billing_account = payer(claim)
         granted, cut, waiting = ZERO, ZERO, False
-        for subscription_id, month, amount in allocation:
-            existing = earlier.get(key(claim, subscription_id, month))
+        for award in decision_awards:
+            amount = award.amount
+            existing = earlier.get(grant_key(award))
             if existing is not None:
-                # Granted under an earlier decision: a correction to less reverses the excess;
-                # one to more cannot grant twice for a claim-month and is recorded as cut.
+                # Granted under an earlier decision: a correction to less (or a rejection)
+                # reverses the excess; one to more cannot grant twice for a claim-month and is
+                # recorded as cut.
                 net = _settle_correction(existing, amount, decision, now, written, caps)
                 granted += net
                 if amount > net:
@@ -261,10 +278,12 @@ def grant_credits(claims, *, now):
                         existing.key,
                     )
                 continue
-            if caps.waits(claim, billing_account, month):
+            if amount <= 0:
+                continue
+            if caps.waits(award, billing_account):
                 waiting = True
                 continue
-            left = caps.left(claim, billing_account, subscription_id, month)
+            left = caps.left(award, billing_account)
             given = min(amount, left)
             cut += amount - given
             if given <= 0:
@@ -275,12 +294,12 @@ def grant_credits(claims, *, now):
             granted += given
             grant = CreditEntry(
                 kind=CreditKind.GRANTED,
-                key=key(claim, subscription_id, month),
+                key=grant_key(award),
                 claim=claim,
                 account_id=claim.account_id,
                 billing_account_id=billing_account,
-                subscription_id=subscription_id,
-                service_month=month,
+                subscription_id=award.subscription_id,
+                service_month=award.service_month,
                 amount=given,
                 actor_id=approvers.get(decision.pk, decision.decided_by_id),
                 at=now,
@@ -296,11 +315,6 @@ def grant_credits(claims, *, now):
             )
     written += CreditEntry.objects.bulk_create(entries)
     GrantOutcome.objects.bulk_create(outcomes)
-    # A correction can grant a month the claim had no credit for: the claim holds open credit
-    # again, so it is not settled (and its apply-by is watched) until that is applied too.
-    Claim.objects.filter(
-        pk__in={entry.claim_id for entry in entries}, credit_settled_at__isnull=False
-    ).update(credit_settled_at=None)
     settle_claims([outcome.claim_id for outcome in outcomes], now)
     return written
 
@@ -321,7 +335,7 @@ def _settle_correction(grant, amount, decision, now, written, caps):
             key=f"reverse:grant-{grant.pk}:decision-{decision.sequence}",
             at=now,
             actor_id=decision.decided_by_id,
-            reason=f"Corrected by decision {decision.sequence} to {amount}: {decision.reason}",
+            reason=_reversal_reason(grant, amount, decision),
         )
         if entry is not None:
             written.append(entry)
@@ -330,48 +344,10 @@ def _settle_correction(grant, amount, decision, now, written, caps):
     return net
 
 
-def reverse_rejected(claim_id, *, now=None):
-    """A claim corrected to rejected after its grant: what is still open of each grant is
-    reversed (what was already applied to an issued invoice stays there, on record)."""
-    now = now or timezone.now()
-    claim = Claim.objects.get(pk=claim_id)
-    if claim.state != ClaimState.REJECTED:
-        return []
-    written = []
-    decision = claim.decisions.order_by("-sequence").first()
-    grants = CreditEntry.objects.filter(claim=claim, kind=CreditKind.GRANTED)
-    for grant in grants:
-        with transaction.atomic():
-            lock_billing_accounts([grant.billing_account_id])
-            left = open_amount(grant)
-            if left > 0:
-                written.append(
-                    write_movement(
-                        grant,
-                        CreditKind.REVERSED,
-                        left,
-                        key=f"reverse:grant-{grant.pk}:decision-{decision.sequence}",
-                        at=now,
-                        actor_id=decision.decided_by_id,
-                        reason=f"Claim {claim.reference} rejected by decision {decision.sequence}: "
-                        f"{decision.reason}",
-                    )
-                )
-    return [entry for entry in written if entry is not None]
-
-
-def claims_awaiting_grant():
-    """Approved claims whose approval in force has no grant outcome yet: what the run must
-    still do (an approval whose grant task was lost, or a month waiting for its payment)."""
-    return (
-        Claim.objects.filter(state=ClaimState.APPROVED)
-        .annotate(in_force=Subquery(approval_in_force()))
-        .exclude(in_force__in=GrantOutcome.objects.values("decision_id"))
-    )
-
-
-def claims_to_reverse():
-    """Rejected claims (by a correction) that still hold open credit."""
-    return Claim.objects.filter(
-        state=ClaimState.REJECTED, pk__in=unspent_grants().values("claim")
-    ).order_by("pk")
+def _reversal_reason(grant, amount, decision):
+    if decision.kind == decision.Kind.REJECT:
+        return (
+            f"Claim {grant.claim.reference} rejected by decision {decision.sequence}: "
+            f"{decision.reason}"
+        )
+    return f"Corrected by decision {decision.sequence} to {amount}: {decision.reason}"

@@ -1,13 +1,13 @@
 """Reading and writing the credit ledger: the billed parties' locks, what a grant has left,
-what was granted for a month, the approval in force, and movements written once by key."""
+what was granted for a month, what is settled, and movements written once by key."""
 
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Exists, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing.models import ZERO, BillingAccount, CreditEntry, CreditKind, GrantOutcome
-from claims.models import Claim, ClaimState, Decision, DecisionKind
+from claims.models import Decision
 
 CENT = Decimal("0.01")
 # Movements that use up a grant. A CARRIED entry only records that a remainder waits.
@@ -55,31 +55,21 @@ def granted_in(billing_account, *, month, account=None, subscription=None):
     return granted - reversed_
 
 
-def approval_in_force():
-    """The pk of a claim's approval in force (its latest), as a subquery on the claim."""
-    return (
-        Decision.objects.filter(claim=OuterRef("pk"), kind=DecisionKind.APPROVE)
-        .order_by("-sequence")
-        .values("pk")[:1]
-    )
-
-
 def settle_claims(claim_ids, now):
-    """Mark approved claims whose credit billing has finished with: the approval in force has
-    its grant outcome and nothing of its grants is open (so apply-by escalation stops)."""
+    """Mark settled the outcome of each claim's decision in force that billing has finished
+    with: nothing of the claim's grants is open (so apply-by escalation stops). A correction
+    is a new decision with an outcome of its own, watched again until it is settled."""
     if not claim_ids:
         return 0
-    open_grant = unspent_grants().filter(claim=OuterRef("pk"))
-    settled = (
-        Claim.objects.filter(
-            pk__in=set(claim_ids), state=ClaimState.APPROVED, credit_settled_at__isnull=True
+    return (
+        GrantOutcome.objects.filter(
+            claim__in=set(claim_ids),
+            settled_at__isnull=True,
+            decision__in=Decision.objects.in_force(),
         )
-        .annotate(in_force=Subquery(approval_in_force()))
-        .filter(Exists(GrantOutcome.objects.filter(decision=OuterRef("in_force"))))
-        .exclude(Exists(open_grant))
-        .values_list("pk", flat=True)
+        .exclude(Exists(unspent_grants().filter(claim=OuterRef("claim"))))
+        .update(settled_at=now)
     )
-    return Claim.objects.filter(pk__in=list(settled)).update(credit_settled_at=now)
 
 
 def movement(

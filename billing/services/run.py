@@ -7,12 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from billing.models import BillingAccount
 from billing.services.applying import apply_open_credit, pay_out_terminated
-from billing.services.grants import (
-    claims_awaiting_grant,
-    claims_to_reverse,
-    grant_credits,
-    reverse_rejected,
-)
+from billing.services.grants import grant_credits, pending_awards
 from billing.services.invoices import draft_invoices, issue_ended
 from billing.services.ledger import lock_billing_accounts
 from portal.models import Organisation
@@ -24,16 +19,14 @@ logger = logging.getLogger(__name__)
 
 def bill(billing_account_ids, now):
     """The run's part for a set of billed parties, in one transaction under their locks:
-    grant what approvals left ungranted, reverse what rejected claims still hold, make the
+    grant the pending awards (and take back what corrections and rejections zeroed), make the
     current cycle's drafts, issue the drafts whose cycle ended (credit applied first), pay out
     terminated resellers, apply open credit to the current drafts."""
     with transaction.atomic():
         accounts = lock_billing_accounts(billing_account_ids)
         payers = [account.organisation_id for account in accounts]
         owners = Organisation.objects.filter(Q(pk__in=payers) | Q(reseller__in=payers))
-        grant_credits(claims_awaiting_grant().filter(account__in=owners), now=now)
-        for claim_id in claims_to_reverse().filter(account__in=owners).values_list("pk", flat=True):
-            reverse_rejected(claim_id, now=now)
+        grant_credits(pending_awards().filter(claim__account__in=owners), now=now)
         draft_invoices(accounts, now.date(), now=now)
         issue_ended(accounts, now=now)
         for account in accounts:

@@ -1,6 +1,7 @@
 """The claims app's models, by sub-domain: the claim and its audit trail (claim), proof files
-(proof), the review (review), mail and escalations (notify)."""
+(proof), the review (review), what decisions award (award), mail and escalations (notify)."""
 
+from claims.models.award import Award, CapBasis
 from claims.models.claim import (
     DECIDED_STATES,
     LIVE_STATES,
@@ -19,6 +20,7 @@ from claims.models.proof import NETWORK_TEST_KINDS, Proof, ProofKind, proof_file
 from claims.models.review import (
     Decision,
     DecisionKind,
+    DecisionQuerySet,
     Message,
     MessageFile,
     MessageKind,
@@ -32,6 +34,8 @@ __all__ = [
     "NETWORK_TEST_KINDS",
     "PROOF_OPEN_STATES",
     "WITHDRAWABLE_STATES",
+    "Award",
+    "CapBasis",
     "Claim",
     "ClaimEvent",
     "ClaimLine",
@@ -39,6 +43,7 @@ __all__ = [
     "ClaimState",
     "Decision",
     "DecisionKind",
+    "DecisionQuerySet",
     "Escalation",
     "EscalationThreshold",
     "Message",

@@ -54,9 +54,6 @@ class ClaimQuerySet(models.QuerySet):
         """Claims of the accounts `user` may see (provider staff: all)."""
         return self.filter(account__in=Organisation.objects.visible_to(user))
 
-    def live(self):
-        return self.filter(state__in=LIVE_STATES)
-
     def awaiting_review(self):
         return self.filter(state__in=QUEUE_STATES)
 
@@ -100,12 +97,6 @@ class Claim(models.Model):
         blank=True,
         help_text="Policy-time date by which an approved credit must be on an invoice.",
     )
-    credit_settled_at = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text="When billing finished with the approved credit: all of it on invoices, paid "
-        "out, or nothing to give under the caps. Written by billing only.",
-    )
 
     objects = ClaimQuerySet.as_manager()
 
@@ -139,10 +130,6 @@ class Claim(models.Model):
         return self.policy_version.policy
 
     @property
-    def is_live(self):
-        return self.state in LIVE_STATES
-
-    @property
     def can_withdraw(self):
         return self.state in WITHDRAWABLE_STATES
 
@@ -169,7 +156,8 @@ class Claim(models.Model):
         total = Decimal("0.00")
         rows = []
         for subscription in subscriptions:
-            shared_cap = subscription.policy.terms_for()(start).cap_basis == "mrc_paid"
+            terms = subscription.policy.terms_for()(start)
+            shared_cap = terms.cap_basis == PolicyVersion.CapBasis.MRC_PAID
             quote, maintenance = quote_subscription(
                 subscription,
                 [(start, end, None)],

@@ -7,7 +7,7 @@ Settlements and decisions are append-only (PostgreSQL refuses UPDATE and DELETE,
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from claims.models.proof import proof_storage
@@ -50,6 +50,17 @@ class DecisionKind(models.TextChoices):
     CONFIRM = "confirm", "Confirm approval (second reviewer)"
 
 
+class DecisionQuerySet(models.QuerySet):
+    def in_force(self):
+        """Each claim's decision in force: its latest approval or rejection (a CONFIRM only
+        makes the approval it confirms effective). An approval awaiting its second reviewer is
+        in force but not yet effective: its awards are written when it is confirmed."""
+        later = Decision.objects.filter(
+            claim=OuterRef("claim"), sequence__gt=OuterRef("sequence")
+        ).exclude(kind=DecisionKind.CONFIRM)
+        return self.exclude(kind=DecisionKind.CONFIRM).exclude(Exists(later))
+
+
 class Decision(models.Model):
     """A reviewer's decision on a claim. Final once made: a correction is a new decision that
     names the one it corrects; a large approval waits for a second reviewer's CONFIRM."""
@@ -72,6 +83,8 @@ class Decision(models.Model):
     )
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     decided_at = models.DateTimeField(default=timezone.now)
+
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["claim", "sequence"]

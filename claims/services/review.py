@@ -2,7 +2,21 @@
 
 Each function runs in one transaction, locks the claim row first (so two reviewers acting at
 once are serialised and the second sees the first's result), checks who is asking, and leaves
-a ClaimEvent. Refusals raise ClaimRefused and change nothing.
+a ClaimEvent. Refusals raise ClaimRefused and change nothing. A decision that becomes
+effective writes its awards (claims.services.awards) in the same transaction.
+
+Locks, and their order. A review action locks exactly one row: its claim, first, with
+`SELECT ... FOR NO KEY UPDATE OF claims_claim` (`_locked`). Nothing joined is locked: not the
+account, not the policy version or policy (the race is about the claim's state and its next
+decision number, nothing else), and no billing row is ever locked here. So:
+
+- two review actions on one claim queue on the claim row: one decision wins, the other sees it;
+- review actions on different claims (of one agreement or of two) never wait on each other;
+- billing's grants, which lock the billed parties' rows (in primary-key order) and insert
+  ledger rows whose foreign keys take KEY SHARE on the claim, organisation and subscription at
+  COMMIT, never wait on a review: a NO KEY UPDATE lock does not conflict with KEY SHARE, and a
+  review holds no lock on organisations or billing rows. Reviews never wait on billing either,
+  so there is no cycle to deadlock on.
 """
 
 import datetime as dt
@@ -20,6 +34,7 @@ from claims.models import (
     DECIDED_STATES,
     NETWORK_TEST_KINDS,
     QUEUE_STATES,
+    CapBasis,
     Claim,
     ClaimState,
     Decision,
@@ -30,6 +45,7 @@ from claims.models import (
     Settlement,
     proof_storage,
 )
+from claims.services.awards import month_of, write_awards
 from claims.services.filing import (
     ClaimRefused,
     _record,
@@ -61,8 +77,9 @@ class MaintenanceCall(NamedTuple):
 
 
 def _locked(claim):
+    # The claim row alone (see the module docstring): the joined rows are read, not locked.
     return (
-        Claim.objects.select_for_update()
+        Claim.objects.select_for_update(of=("self",), no_key=True)
         .select_related("account", "policy_version__policy")
         .get(pk=claim.pk)
     )
@@ -162,7 +179,7 @@ def _quote(claim, intervals, calls, records):
     considered = [record for record in records if record.pk in excused]
     total = Decimal("0.00")
     rows = []
-    shared_cap = claim.policy_version.cap_basis == "mrc_paid"
+    shared_cap = claim.policy_version.cap_basis == CapBasis.MRC_PAID
     downtime = [(i.start, i.end, i.exception) for i in intervals]
     for subscription in _services(claim):
         quote, _ = quote_subscription(
@@ -174,6 +191,21 @@ def _quote(claim, intervals, calls, records):
         total += quote.credit
         rows.append((subscription, quote, considered))
     return total, rows
+
+
+def _engine_credits(claim, settlement):
+    """[(subscription id, month, credit)]: the engine's typed results for a settlement,
+    recomputed at decision time from what the reviewer settled."""
+    intervals = _intervals_of(settlement, claim)
+    records = _maintenance_records(
+        claim, min(i.start for i in intervals), max(i.end for i in intervals)
+    )
+    _, rows = _quote(claim, intervals, _calls_of(settlement, records), records)
+    return [
+        (subscription.pk, month_of(month.month), month.credit)
+        for subscription, quote, _ in rows
+        for month in quote.months
+    ]
 
 
 def review_context(claim):
@@ -347,20 +379,26 @@ def _transition(claim, by, state, now, *, action, reason="", decision=None, data
         claim, by, action, now, from_state=previous, to_state=state, reason=reason, data=data or {}
     )
     notifications.claim_changed(claim, by=by, reason=reason, decision=decision)
-    if state == ClaimState.APPROVED:
-        claim_id = claim.pk
-        transaction.on_commit(
-            lambda: signals.claim_approved.send_robust(sender=Claim, claim_id=claim_id)
-        )
+
+
+def _award(claim, decision, now):
+    """Write the now effective decision's awards and, after commit, tell billing."""
+    engine_credits = (
+        _engine_credits(claim, decision.settlement) if decision.kind == DecisionKind.APPROVE else []
+    )
+    write_awards(claim=claim, decision=decision, engine_credits=engine_credits, now=now)
+    claim_id = claim.pk
+    transaction.on_commit(
+        lambda: signals.awards_written.send_robust(sender=Claim, claim_id=claim_id)
+    )
 
 
 def _next_sequence(claim):
     return (claim.decisions.aggregate(last=Max("sequence"))["last"] or 0) + 1
 
 
-def _final_decision(claim):
-    """The decision in force on a decided claim (the latest approve/confirm or reject)."""
-    return claim.decisions.exclude(kind=DecisionKind.CONFIRM).order_by("-sequence").first()
+def _in_force(claim):
+    return claim.decisions.in_force().select_related("decided_by").first()
 
 
 def _evidence_inside(claim):
@@ -377,7 +415,7 @@ def _decidable(claim, reason):
     if claim.state in QUEUE_STATES and claim.state != ClaimState.AWAITING_SECOND:
         return None
     if claim.state in DECIDED_STATES:
-        final = _final_decision(claim)
+        final = _in_force(claim)
         if not reason.strip():
             already = messages.ALREADY_DECIDED.format(
                 who=final.decided_by.email, when=f"{final.decided_at:%Y-%m-%d %H:%M} UTC"
@@ -443,6 +481,8 @@ def approve(*, claim, by, amount=None, reason="", now=None):
                 "engine_amount": str(engine_amount),
             },
         )
+        if not four_eyes:
+            _award(claim, decision, now)
     return decision
 
 
@@ -454,7 +494,7 @@ def confirm_approval(*, claim, by, now=None):
         _check_reviewer(by, claim)
         if claim.state != ClaimState.AWAITING_SECOND:
             _refuse("__all__", messages.NOTHING_TO_CONFIRM, conflict=True)
-        pending = _final_decision(claim)
+        pending = _in_force(claim)
         if pending.decided_by_id == by.pk:
             _refuse("__all__", messages.FOUR_EYES)
         decision = Decision.objects.create(
@@ -478,6 +518,7 @@ def confirm_approval(*, claim, by, now=None):
             decision=pending,
             data={"decision": decision.sequence, "confirms": pending.sequence},
         )
+        _award(claim, pending, now)
     return decision
 
 
@@ -510,6 +551,7 @@ def reject(*, claim, by, reason, now=None):
             decision=decision,
             data={"decision": decision.sequence},
         )
+        _award(claim, decision, now)
     return decision
 
 

@@ -85,17 +85,6 @@ def _end(interval: Interval) -> int:
     return interval[1]
 
 
-def clip(intervals: list[Interval], low: int, high: int) -> list[Interval]:
-    """The parts of merged `intervals` inside `[low, high)`."""
-    index = bisect_right(intervals, low, key=_end)
-    result = []
-    for start, end in intervals[index:]:
-        if start >= high:
-            break
-        result.append((max(start, low), min(end, high)))
-    return result
-
-
 def measure(intervals: list[Interval], low: int, high: int) -> int:
     """Seconds of merged `intervals` inside `[low, high)`."""
     total = 0
