@@ -10,43 +10,31 @@ import time_machine
 from django.db import connection, transaction
 
 from billing import services
-from billing.models import BillingAccount, CreditEntry, CreditKind, Invoice
+from billing.escalation import credit_not_applied
+from billing.models import BillingAccount, CreditEntry, CreditKind, GrantOutcome, Invoice
 from billing.services import grants as grants_module
 from billing.tasks import run_billing_once
 from claims import services as claims
-from claims.escalation import credit_not_applied
 from portal.models import Organisation, User
 from sla.models import Subscription
 from tests.claims.conftest import END, START, ping_log, upload
 from tests.helpers import at_once
+from tests.scenarios import approved
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
-
-
-def approved(
-    user, subscription, start, end, *, reviewer, representation=False, amount=None, reason=""
-):
-    claim = claims.file_claim(
-        by=user,
-        data=claims.ClaimInput(
-            subscriptions=(subscription,),
-            period_start=start,
-            period_end=end,
-            basis="Down.",
-            representation=representation,
-        ),
-        uploads=[(upload(content=ping_log(start, end)), "ping")],
-    )
-    claims.approve(claim=claim, by=reviewer, amount=amount, reason=reason)
-    claim.refresh_from_db()
-    return claim
 
 
 @pytest.fixture(autouse=True)
 def _one_reviewer_approves(settings):
     """Large credits here need no second reviewer, except where a test says otherwise."""
     settings.APPROVAL_SECOND_REVIEWER_ABOVE = Decimal("100000.00")
+
+
+def settled(claim):
+    """Billing finished with the credit of the claim's decision in force."""
+    outcome = GrantOutcome.objects.filter(decision__in=claim.decisions.in_force()).first()
+    return outcome is not None and outcome.settled_at is not None
 
 
 def grants(claim):
@@ -254,19 +242,19 @@ def test_one_partys_bad_data_holds_back_only_that_party(
 ):
     acme = approved(alice, acme_email, START, END, reviewer=reviewer_user)
     cedar = approved(nora, cedar_exchange, START, END, reviewer=reviewer_user, representation=True)
-    allocation = grants_module._allocation
+    grant_key = grants_module.grant_key
 
-    def broken_for_cedar(decision):
-        if decision.claim_id == cedar.pk:
-            raise ValueError("settlement quotes cannot be read")
-        return allocation(decision)
+    def broken_for_cedar(award):
+        if award.claim_id == cedar.pk:
+            raise ValueError("award cannot be read")
+        return grant_key(award)
 
-    monkeypatch.setattr(grants_module, "_allocation", broken_for_cedar)
+    monkeypatch.setattr(grants_module, "grant_key", broken_for_cedar)
     now = dt.datetime(2026, 4, 2, 12, tzinfo=UTC)
     run_billing_once(now)
     # Northwind IT (billed for Cedar Bakery) is left for the next run, and staff are told;
     # Acme Dental and Birch Legal, in the same chunk, are billed and credited.
-    assert "billing account" in caplog.text and "settlement quotes cannot be read" in caplog.text
+    assert "billing account" in caplog.text and "award cannot be read" in caplog.text
     drafts = Invoice.objects.filter(cycle_start=dt.date(2026, 4, 1))
     assert sorted(drafts.values_list("billing_account__organisation__name", flat=True)) == [
         "Acme Dental",
@@ -275,7 +263,7 @@ def test_one_partys_bad_data_holds_back_only_that_party(
     assert CreditEntry.objects.filter(claim=acme, kind=CreditKind.APPLIED).exists()
     assert not CreditEntry.objects.filter(claim=cedar).exists()
 
-    monkeypatch.setattr(grants_module, "_allocation", allocation)  # the data is mended
+    monkeypatch.setattr(grants_module, "grant_key", grant_key)  # the data is mended
     run_billing_once(now)
     assert drafts.count() == 3
     assert CreditEntry.objects.filter(claim=cedar, kind=CreditKind.APPLIED).get().amount == (
@@ -498,8 +486,7 @@ def test_a_correction_granting_a_new_month_reopens_the_claim_until_applied(
     services.draft_invoice(account, dt.date(2026, 4, 5))
     services.grant_credit(claim.pk)
     services.apply_credits(account.pk)
-    claim.refresh_from_db()
-    assert claim.credit_settled_at is not None  # March's 1.00 is on the April invoice
+    assert settled(claim)  # March's 1.00 is on the April invoice
 
     # The reviewer corrects: the whole period, so April's hour too -> a new grant (1.00).
     second = User.objects.get(email="reviewer2@provider.example")
@@ -507,12 +494,10 @@ def test_a_correction_granting_a_new_month_reopens_the_claim_until_applied(
     claims.approve(claim=claim, by=second, reason="April's hour counts too.")
     [april] = services.grant_credit(claim.pk)
     assert (april.service_month, april.amount) == (dt.date(2026, 4, 1), Decimal("1.00"))
-    claim.refresh_from_db()
-    assert claim.credit_settled_at is None  # open credit again: apply-by escalation resumes
+    assert not settled(claim)  # open credit again: apply-by escalation resumes
     assert claim in credit_not_applied(type(claim).objects.all())
     services.apply_credits(account.pk)
-    claim.refresh_from_db()
-    assert claim.credit_settled_at is not None
+    assert settled(claim)
 
 
 def test_a_claim_cut_to_nothing_by_its_cap_is_done_not_retried(nora, cedar_exchange, reviewer_user):
@@ -614,8 +599,7 @@ def test_a_claim_is_settled_once_its_credit_is_on_an_invoice(alice, acme_email, 
     assert claim in credit_not_applied(type(claim).objects.all())  # granted, not applied
     services.draft_invoice(account, dt.date(2026, 4, 5))
     services.apply_credits(account.pk)
-    claim.refresh_from_db()
-    assert claim.credit_settled_at is not None
+    assert settled(claim)
     assert claim not in credit_not_applied(type(claim).objects.all())
 
 

@@ -22,7 +22,8 @@ from billing.tasks import run_billing
 from billing.views import BAD_CLAIM_REFERENCE, RUN_NOT_QUEUED, RUN_STARTED_KEY
 from claims import services as claims
 from portal.models import Organisation, User
-from tests.claims.conftest import END, START, subscription, upload
+from tests.claims.conftest import subscription
+from tests.scenarios import approved
 
 pytestmark = pytest.mark.django_db
 
@@ -35,21 +36,9 @@ TAX_RATE = Decimal("0.0825")
 
 
 def approved_claim(user, sub, reviewer, *, representation=False, proof=True):
-    claim = claims.file_claim(
-        by=user,
-        data=claims.ClaimInput(
-            subscriptions=(sub,),
-            period_start=START,
-            period_end=END,
-            basis="Down.",
-            representation=representation,
-        ),
-        uploads=[(upload(), "ping")] if proof else [],
-        now=NOW,
+    return approved(
+        user, sub, reviewer=reviewer, representation=representation, proof=proof, now=NOW
     )
-    claims.approve(claim=claim, by=reviewer, now=NOW)
-    claim.refresh_from_db()
-    return claim
 
 
 def credited_invoice(user, sub, reviewer, **options):

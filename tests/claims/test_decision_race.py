@@ -10,8 +10,8 @@ from claims import services
 from claims.models import ClaimEvent, ClaimState, Decision
 from portal.models import Membership, Organisation, Role, User
 from sla.models import Subscription
-from tests.claims.conftest import END, START, upload
 from tests.helpers import at_once
+from tests.scenarios import file
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,13 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_ten_reviewers_approve_at_once(live_demo):
     alice = User.objects.get(email="alice@acme-dental.example")
     email = Subscription.objects.get(organisation__name="Acme Dental", service__slug="email")
-    claim = services.file_claim(
-        by=alice,
-        data=services.ClaimInput(
-            subscriptions=(email,), period_start=START, period_end=END, basis="Down."
-        ),
-        uploads=[(upload(), "ping")],
-    )
+    claim = file(alice, email)
     # Settled first, so every approval races for the decision itself.
     reviewer = User.objects.get(email="reviewer1@provider.example")
     context = services.review_context(claim)

@@ -9,13 +9,16 @@ import pytest
 import time_machine
 from django.db import connections
 
+from billing import escalation as billing_escalation
+from billing.models import ApplyByThreshold
 from claims import escalation, services
 from claims.models import Claim, ClaimState, Escalation, EscalationThreshold, Notification
 from claims.services.review import approve
 from claims.tasks import escalate_deadlines
 from portal.models import User
 from sla.models import Subscription
-from tests.claims.conftest import END, NOW, START, upload
+from tests import scenarios
+from tests.claims.conftest import NOW
 
 T = EscalationThreshold
 STAFF = ["billing@provider.example", "reviewer1@provider.example", "reviewer2@provider.example"]
@@ -25,14 +28,7 @@ SECOND = dt.timedelta(seconds=1)
 def file(now=NOW):
     alice = User.objects.get(email="alice@acme-dental.example")
     email = Subscription.objects.get(organisation__name="Acme Dental", service__slug="email")
-    return services.file_claim(
-        by=alice,
-        data=services.ClaimInput(
-            subscriptions=(email,), period_start=START, period_end=END, basis="Mail down."
-        ),
-        uploads=[(upload(), "ping")],
-        now=now,
-    )
+    return scenarios.file(alice, email, basis="Mail down.", now=now)
 
 
 @pytest.fixture
@@ -61,6 +57,15 @@ def raised(claim):
 def mails_for(claim, threshold):
     (row,) = claim.escalations.filter(threshold=threshold)
     return Notification.objects.filter(key__startswith=f"escalation-{row.pk}:")
+
+
+def warned(claim):
+    return sorted(claim.apply_by_warnings.values_list("threshold", flat=True))
+
+
+def warning_mails(claim, threshold):
+    (row,) = claim.apply_by_warnings.filter(threshold=threshold)
+    return Notification.objects.filter(key__startswith=f"apply-by-{row.pk}:")
 
 
 @pytest.mark.django_db
@@ -108,18 +113,21 @@ def test_a_decided_or_withdrawn_claim_owes_no_decision(demo):
 def test_apply_by_soon_and_passed_in_policy_time(approved_claim):
     # The claim was decided: no decision warnings, however late.
     assert escalation.escalate(dt.datetime(2026, 4, 10, tzinfo=dt.UTC)) == []
+    # Apply-by warnings are billing's, which knows what is applied (nothing is here yet).
+    escalate = billing_escalation.escalate
     # 2026-04-23 00:00 in UTC-07:00 is 07:00 UTC: seven days before 2026-04-30 from then on.
-    assert escalation.escalate(dt.datetime(2026, 4, 23, 6, 59, 59, tzinfo=dt.UTC)) == []
-    (soon,) = escalation.escalate(dt.datetime(2026, 4, 23, 7, tzinfo=dt.UTC))
-    assert soon.threshold == T.APPLY_BY_SOON
+    assert escalate(dt.datetime(2026, 4, 23, 6, 59, 59, tzinfo=dt.UTC)) == []
+    (soon,) = escalate(dt.datetime(2026, 4, 23, 7, tzinfo=dt.UTC))
+    assert soon.threshold == ApplyByThreshold.SOON
     # Still the apply-by day in policy time, though 2026-05-01 in UTC.
-    assert escalation.escalate(dt.datetime(2026, 5, 1, 6, 59, 59, tzinfo=dt.UTC)) == []
-    (passed,) = escalation.escalate(dt.datetime(2026, 5, 1, 7, tzinfo=dt.UTC))
-    assert passed.threshold == T.APPLY_BY_PASSED
-    assert escalation.escalate(dt.datetime(2026, 6, 1, tzinfo=dt.UTC)) == []
-    assert raised(approved_claim) == [T.APPLY_BY_PASSED, T.APPLY_BY_SOON]
+    assert escalate(dt.datetime(2026, 5, 1, 6, 59, 59, tzinfo=dt.UTC)) == []
+    (passed,) = escalate(dt.datetime(2026, 5, 1, 7, tzinfo=dt.UTC))
+    assert passed.threshold == ApplyByThreshold.PASSED
+    assert escalate(dt.datetime(2026, 6, 1, tzinfo=dt.UTC)) == []
+    assert warned(approved_claim) == [ApplyByThreshold.PASSED, ApplyByThreshold.SOON]
+    assert raised(approved_claim) == []
 
-    mails = mails_for(approved_claim, T.APPLY_BY_PASSED)
+    mails = warning_mails(approved_claim, ApplyByThreshold.PASSED)
     assert sorted(mails.values_list("recipient", flat=True)) == STAFF
     mail = mails.first()
     assert mail.subject == f"Claim {approved_claim.reference}: apply-by date passed"
@@ -128,10 +136,17 @@ def test_apply_by_soon_and_passed_in_policy_time(approved_claim):
 
 @pytest.mark.django_db
 def test_a_credit_approved_late_is_past_its_apply_by_date_at_once(approved_claim):
-    assert raised(approved_claim) == []
-    (passed,) = escalation.escalate(dt.datetime(2026, 5, 20, tzinfo=dt.UTC))
-    assert passed.threshold == T.APPLY_BY_PASSED
-    assert raised(approved_claim) == [T.APPLY_BY_PASSED]
+    assert warned(approved_claim) == []
+    (passed,) = billing_escalation.escalate(dt.datetime(2026, 5, 20, tzinfo=dt.UTC))
+    assert passed.threshold == ApplyByThreshold.PASSED
+    assert warned(approved_claim) == [ApplyByThreshold.PASSED]
+
+
+@pytest.mark.django_db
+def test_a_rejected_claim_has_no_credit_to_apply(submitted_claim):
+    reviewer = User.objects.get(email="reviewer1@provider.example")
+    services.reject(claim=submitted_claim, by=reviewer, reason="No outage seen.")
+    assert billing_escalation.escalate(dt.datetime(2026, 5, 20, tzinfo=dt.UTC)) == []
 
 
 def test_two_runs_at_once_raise_and_mail_once(live_demo, celery_worker, mailoutbox, monkeypatch):

@@ -14,22 +14,9 @@ from claims.models import ClaimEvent, ClaimState, Decision, Message, Settlement
 from portal.models import Membership, Organisation, Role, User
 from sla.models import Maintenance, Policy, PolicyVersion, Service, Subscription
 from tests.claims.conftest import END, START, ping_log, upload
+from tests.scenarios import file
 
 pytestmark = pytest.mark.django_db
-
-
-def file(user, subscription, *, start=START, end=END, representation=False, proof=True):
-    return services.file_claim(
-        by=user,
-        data=services.ClaimInput(
-            subscriptions=(subscription,),
-            period_start=start,
-            period_end=end,
-            basis="Down.",
-            representation=representation,
-        ),
-        uploads=[(upload(), "ping")] if proof else [],
-    )
 
 
 @pytest.fixture
