@@ -1,11 +1,13 @@
 """Ten reviewers approve the same claim at the same moment: exactly one decision and one audit
-record of it; the others are told it was already decided."""
+record of it, one grant; the others are told it was already decided."""
 
 from functools import partial
 
 import pytest
 from django.db import connection
 
+from billing import services as billing
+from billing.models import CreditEntry, CreditKind
 from claims import services
 from claims.models import ClaimEvent, ClaimState, Decision
 from portal.models import Membership, Organisation, Role, User
@@ -52,3 +54,7 @@ def test_ten_reviewers_approve_at_once(live_demo):
     assert ClaimEvent.objects.filter(claim=claim, action="approved").count() == 1
     claim.refresh_from_db()
     assert claim.state == ClaimState.APPROVED
+    # One decision, one set of awards, and granted once however many grants run at once.
+    assert list(claim.awards.values_list("decision", flat=True)) == [winner.pk]
+    at_once(*(partial(billing.grant_and_apply, claim.pk) for _ in range(4)))
+    assert CreditEntry.objects.filter(claim=claim, kind=CreditKind.GRANTED).count() == 1
