@@ -81,10 +81,8 @@ LINEAR_SLACK = 1.3  # growth up to 1.3x the accounts' growth still reads as line
 PHASES = (
     "billing_chunks",
     "lock_billing_accounts",
-    "claims_awaiting_grant",
+    "pending_awards",
     "grant_credits",
-    "claims_to_reverse",
-    "reverse_rejected",
     "draft_invoices",
     "issue_ended",
     "pay_out_terminated",
@@ -189,7 +187,7 @@ def ledger_state():
             " (SELECT count(*) FROM billing_creditentry WHERE kind = 'granted'),"
             " (SELECT count(DISTINCT grant_id) FROM billing_creditentry WHERE kind = 'applied'),"
             " (SELECT coalesce(sum(amount), 0) FROM billing_creditentry WHERE kind = 'applied'),"
-            " (SELECT count(*) FROM claims_claim WHERE credit_settled_at IS NOT NULL)"
+            " (SELECT count(*) FROM billing_grantoutcome WHERE settled_at IS NOT NULL)"
         )
         return cursor.fetchone()
 
