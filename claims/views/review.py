@@ -39,7 +39,6 @@ from claims.models import (
     Claim,
     ClaimLine,
     ClaimState,
-    DecisionKind,
     Message,
     MessageKind,
 )
@@ -217,24 +216,14 @@ def _pending_approval(claim):
     """The approval waiting for a second reviewer, if the claim waits for one."""
     if claim.state != ClaimState.AWAITING_SECOND:
         return None
-    return (
-        claim.decisions.exclude(kind=DecisionKind.CONFIRM)
-        .select_related("decided_by")
-        .order_by("-sequence")
-        .first()
-    )
+    return claim.decisions.in_force().select_related("decided_by").first()
 
 
 def _final_decision(claim):
     """The decision in force on a decided claim: the latest approval or rejection."""
     if claim.state not in DECIDED_STATES:
         return None
-    return (
-        claim.decisions.exclude(kind=DecisionKind.CONFIRM)
-        .select_related("decided_by")
-        .order_by("-sequence")
-        .first()
-    )
+    return claim.decisions.in_force().select_related("decided_by").first()
 
 
 def _review_page(request, claim, *, context=None, bound=None, settle_errors=None, status=200):
