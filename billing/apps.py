@@ -2,6 +2,8 @@ import logging
 
 from django.apps import AppConfig
 
+from portal.tasks import publish
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,7 +22,5 @@ def enqueue_grant(sender, claim_id, **kwargs):
     and the periodic billing run grants it (an approved claim without its grant)."""
     from billing.tasks import grant_credit  # noqa: PLC0415
 
-    try:
-        grant_credit.delay(claim_id)
-    except Exception:  # noqa: BLE001 - never fail the reviewer's committed approval
+    if not publish(grant_credit, claim_id):
         logger.warning("could not enqueue the grant of claim %s; the billing run will", claim_id)
