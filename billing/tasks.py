@@ -9,6 +9,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from billing import escalation, services
+from portal.tasks import publish
 
 logger = logging.getLogger(__name__)
 
@@ -17,9 +18,7 @@ def nudge_grant(sender, claim_id, **kwargs):
     """claims.signals.awards_written, after the decision commits: grant its awards soon. Only a
     nudge: if the broker is down the decision stands and the periodic billing run grants the
     awards (they have no grant outcome)."""
-    try:
-        grant_credit.delay(claim_id)
-    except Exception:  # noqa: BLE001 - never fail the reviewer's committed decision
+    if not publish(grant_credit, claim_id):
         logger.warning("could not enqueue the grant of claim %s; the billing run will", claim_id)
 
 

@@ -20,10 +20,10 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from claims.models import ClaimState, MessageKind, Notification, reviewers
 from portal.celery import app
+from portal.tasks import publish
 
 logger = logging.getLogger(__name__)
 
@@ -71,16 +71,13 @@ def _row_key(key, recipient):
 
 
 def _enqueue(notification_ids):
-    try:
-        for notification_id in notification_ids:
-            app.tasks[SEND_TASK].delay(notification_id)
-    except OperationalError:
-        # The rows are committed: the sweep sends them once the broker is back.
-        logger.warning(
-            "Broker unreachable: notifications %s wait for the sweep",
-            notification_ids,
-            exc_info=True,
-        )
+    for notification_id in notification_ids:
+        if not publish(app.tasks[SEND_TASK], notification_id):
+            # The rows are committed: the sweep sends them once the broker is back.
+            logger.warning(
+                "Broker unreachable: notifications %s wait for the sweep", notification_ids
+            )
+            return
 
 
 def send(notification_id):

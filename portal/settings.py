@@ -46,6 +46,13 @@ def _positive_int(raw):
     return value
 
 
+def _positive_float(raw):
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be a positive number of seconds")
+    return value
+
+
 def _csv(raw):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
@@ -124,6 +131,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside every middleware that may read the body (CSRF): cleans up after all of them.
+    "portal.middleware.UploadCleanupMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,7 +164,6 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 # With no DATABASE_URL the portal runs on an embedded SQLite file under var/.
-DATABASE_URL_SET = bool(env.str("DATABASE_URL", default=""))
 DATABASES = {
     "default": _setting(
         "DATABASE_URL",
@@ -209,6 +217,9 @@ PROOF_STORAGE = _setting("PROOF_STORAGE", _choice("local", "s3"), "local")
 PROOF_STORAGE_DIR = _setting("PROOF_STORAGE_DIR", Path, BASE_DIR / "var" / "proofs")
 PROOF_MAX_FILE_MB = _setting("PROOF_MAX_FILE_MB", _positive_int, 10)
 PROOF_MAX_CLAIM_MB = _setting("PROOF_MAX_CLAIM_MB", _positive_int, 50)
+# Where uploads wait on disk while they arrive (unset: the system's temporary folder). An
+# upload cut off half-way is removed from here when its request ends (claims.uploads.handlers).
+FILE_UPLOAD_TEMP_DIR = _setting("FILE_UPLOAD_TEMP_DIR", str, None)
 if PROOF_STORAGE == "local":
     STORAGES["proofs"] = {
         # No public URL: proof files are served only by a view that checks the asker.
@@ -254,7 +265,6 @@ DEFAULT_FROM_EMAIL = _setting("DEFAULT_FROM_EMAIL", str, "SLA credits <credits@l
 # --- Celery -------------------------------------------------------------------------------------
 # With no REDIS_URL, tasks run in-process (eager) so the embedded default needs no services.
 REDIS_URL = _setting("REDIS_URL", _redis, None)
-CELERY_TASK_DEFAULT_QUEUE = _setting("CELERY_QUEUE", str, "portal")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
@@ -262,12 +272,51 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Longer than any countdown or eta a task is given, so Redis never redelivers a waiting task early.
-# A message a dead worker held comes back after this many seconds (billing's periodic run
-# repairs sooner what matters: grants).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": _setting("CELERY_VISIBILITY_TIMEOUT", _positive_int, 6 * 3600)
+
+# Two queues, so mail never waits in front of money: each filing queues a dozen mails, and a
+# hundred filings would otherwise put a thousand sends ahead of the grants. Grants, applying
+# and the billing run use the default queue; the claims app's mail and its sweeps the other.
+CELERY_TASK_DEFAULT_QUEUE = _setting("CELERY_QUEUE", str, "portal")
+CELERY_MAIL_QUEUE = _setting("CELERY_MAIL_QUEUE", str, "portal-mail")
+if CELERY_MAIL_QUEUE == CELERY_TASK_DEFAULT_QUEUE:
+    raise ImproperlyConfigured("CELERY_MAIL_QUEUE must differ from CELERY_QUEUE")
+CELERY_TASK_ROUTES = {
+    "claims.tasks.send_notification": {"queue": CELERY_MAIL_QUEUE},
+    "claims.tasks.send_pending": {"queue": CELERY_MAIL_QUEUE},
+    "claims.tasks.escalate_deadlines": {"queue": CELERY_MAIL_QUEUE},
 }
+
+# A hung broker (a frozen Redis, a network that drops packets) must cost a request a bounded
+# time, never a worker: every socket operation gives up after BROKER_TIMEOUT seconds and a
+# publish is retried once, so `.delay()` fails within about 2 x BROKER_TIMEOUT. After-commit
+# publishes swallow that failure (portal.tasks.publish); the periodic sweeps do the work.
+BROKER_TIMEOUT = _setting("BROKER_TIMEOUT", _positive_float, 0.5)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than any countdown or eta a task is given, so Redis never redelivers a waiting
+    # task early. A message a dead worker held comes back after this many seconds (billing's
+    # periodic run repairs sooner what matters: grants).
+    "visibility_timeout": _setting("CELERY_VISIBILITY_TIMEOUT", _positive_int, 6 * 3600),
+    "socket_timeout": BROKER_TIMEOUT,
+    "socket_connect_timeout": BROKER_TIMEOUT,
+    # Worker side: find a dead connection between polls, not at the next task.
+    "health_check_interval": 10,
+    "socket_keepalive": True,
+}
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# Workers outlive broker losses: retry the connection at start-up and for ever after, instead
+# of exiting after 100 tries (compose's restart policy is the second line).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Static entries; the DatabaseScheduler copies them into its tables at start-up. Each expires
 # before the next run is due, so a backlog after a worker outage runs once, not once per beat.
@@ -293,7 +342,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_TIMEZONE = "UTC"
-BROKER_HEALTH_TIMEOUT = 2
+# /healthz: how long the broker ping and the worker ping may take, each.
+BROKER_HEALTH_TIMEOUT = _setting("BROKER_HEALTH_TIMEOUT", _positive_float, 1.0)
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

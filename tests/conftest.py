@@ -5,10 +5,13 @@ import os
 import uuid
 
 import pytest
+import redis
 from celery.contrib.testing.worker import start_worker
 from django.apps import apps
+from django.conf import settings
 from django.core.management import call_command
 
+from portal import tasks as portal_tasks
 from portal.celery import app
 from portal.models import Membership, Organisation, Role, User
 from tests.helpers import subscription
@@ -17,18 +20,52 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 PASSWORD = "test-pass-123"
 
 
+def use_queues(default, mail):
+    """Publish billing's tasks (the default queue) to `default` and the mail tasks (routed by
+    name in settings) to `mail`. Returns the pair in use before."""
+    previous = (app.conf.task_default_queue, mail_queue())
+    app.conf.update(
+        task_default_queue=default,
+        task_routes={name: {"queue": mail} for name in settings.CELERY_TASK_ROUTES},
+    )
+    return previous
+
+
+def mail_queue():
+    (queue,) = {route["queue"] for route in app.conf.task_routes.values()}
+    return queue
+
+
+def delete_queues(*queues):
+    """Remove the queues and their exchanges' bindings from the broker."""
+    if app.conf.task_always_eager:
+        return
+    client = redis.Redis.from_url(app.conf.broker_url)
+    try:
+        for queue in queues:
+            client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_celery_queue():
-    """Tasks enqueued by tests that commit without a worker go to a queue of this run's own,
-    deleted at the end, so a shared Redis keeps no leftovers and no other run consumes them."""
-    queue = f"test-run-{uuid.uuid4().hex[:12]}"
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    yield queue
-    app.conf.task_default_queue = previous
-    if not app.conf.task_always_eager:
-        with app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
+    """Tasks enqueued by tests that commit without a worker go to queues of this run's own
+    (billing's and mail's), deleted at the end, so a shared Redis keeps no leftovers and no
+    other run consumes them."""
+    name = f"test-run-{uuid.uuid4().hex[:12]}"
+    queues = (name, f"{name}-mail")
+    previous = use_queues(*queues)
+    yield queues
+    use_queues(*previous)
+    delete_queues(*queues)
+
+
+@pytest.fixture(autouse=True)
+def _broker_failures_forgotten():
+    """A broker a test made unreachable does not make a later test skip its publishes."""
+    yield
+    portal_tasks.forget_failures()
 
 
 @pytest.fixture(autouse=True)
@@ -133,21 +170,20 @@ def billing_clerk(provider):
 
 @pytest.fixture
 def celery_worker(transactional_db, settings):
-    """A real Celery worker (in a thread) consuming a queue of this test's own on the Redis the
-    suite uses; tasks go through the broker, not eager mode."""
+    """A real Celery worker (in a thread) consuming queues of this test's own (billing's and
+    mail's) on the Redis the suite uses; tasks go through the broker, not eager mode."""
     if not settings.REDIS_URL:
         pytest.skip("needs REDIS_URL (make test sets it)")
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    queues = (name, f"{name}-mail")
+    previous = use_queues(*queues)
     worker = start_worker(
-        app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=10
+        app, pool="solo", perform_ping_check=False, queues=list(queues), shutdown_timeout=10
     )
     with worker as running:
         yield running
-    app.conf.task_default_queue = previous
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_delete(queue)
+    use_queues(*previous)
+    delete_queues(*queues)
 
 
 # --- the demo personas and subscriptions ---------------------------------------------------
