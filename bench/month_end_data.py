@@ -4,10 +4,11 @@
 desktop), half end customers of resellers (groupSPARK: hosted Exchange, email, backup), ten to a
 reseller. Each account has three subscriptions and ten incident intervals in March 2026 (policy
 time); a fifth of them have an approved claim on one or two subscriptions for March, with the
-settlement and approval decision the review would have written (decision amount = settlement
-credit = the engine's per-month credits in `settlement.quotes`). Each credit is under the
-subscription's fee and its cap, so the run grants it whole and applies it whole. March has
-been invoiced already (issued 1 April and paid), as on a portal that has billed before.
+settlement, approval decision and award rows the review would have written (decision amount =
+settlement credit = the engine's per-month credits in `settlement.quotes` = the awards). Each
+credit is under the subscription's fee and its cap, so the run grants it whole and applies it
+whole. March has been invoiced already (issued 1 April and paid), as on a portal that has
+billed before.
 
 Rows are written as review and billing never write them (no services, no audit events): the
 benchmark measures the month-end run, not the data's making. Django must be set up first.
@@ -28,7 +29,7 @@ from django.core.management.color import no_style
 from django.db import connection
 
 from billing.models import BillingAccount, Invoice, InvoiceLine, Payment
-from claims.models import Claim, ClaimLine, Decision, Settlement
+from claims.models import Award, CapBasis, Claim, ClaimLine, Decision, Settlement
 from portal.models import Organisation, User
 from sla.models import Incident, PolicyVersion, Service, Subscription
 
@@ -38,6 +39,7 @@ END_CUSTOMERS_PER_RESELLER = 10
 INCIDENTS_PER_ACCOUNT = 10
 CLAIM_SHARE = 0.2
 SUBSCRIBED = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+MARCH_MONTH = dt.date(2026, 3, 1)  # the service month every claim is awarded for
 # March 2026 in OnePointSync's policy time (UTC-07:00) lies inside these UTC bounds for both
 # policies (groupSPARK is UTC-05:00); incidents and claims stay within it.
 MARCH = (dt.datetime(2026, 3, 1, 8, tzinfo=dt.UTC), dt.datetime(2026, 3, 31, 20, tzinfo=dt.UTC))
@@ -163,7 +165,7 @@ def load(accounts, *, seed=2026):
     )
 
     subscriptions, incidents, affected = [], [], []
-    claims, lines, settlements, decisions = [], [], [], []
+    claims, lines, settlements, decisions, awards = [], [], [], [], []
     claimed = set(rng.sample(range(len(customers)), round(len(customers) * CLAIM_SHARE)))
     grants, credit = 0, Decimal("0.00")
     billed = defaultdict(list)  # billing account -> its lines (subscription, description, fee, tax)
@@ -221,6 +223,7 @@ def load(accounts, *, seed=2026):
                 }
             )
             lines.append((claim_id, subscription_id, start, end, True))
+            awards.append((claim_id, claim_id, subscription_id, MARCH_MONTH, amount, policy))
             total += amount
             grants += 1
         credit += total
@@ -328,6 +331,13 @@ def load(accounts, *, seed=2026):
         ),
         decisions,
     )
+    cap_basis = {"onepointsync": CapBasis.MRC_PAID, "groupspark": CapBasis.SERVICE_FEE}
+    received = dt.datetime(2026, 4, 2, 15, tzinfo=dt.UTC)
+    copy_rows(
+        Award,
+        ("decision", "claim", "subscription", "service_month", "amount", "cap_basis", "created_at"),
+        ((*row[:5], cap_basis[row[5]], received) for row in awards),
+    )
     history = _march_invoices(billed)
     models = [
         Organisation,
@@ -339,6 +349,7 @@ def load(accounts, *, seed=2026):
         ClaimLine,
         Settlement,
         Decision,
+        Award,
         Invoice,
         InvoiceLine,
         Payment,
