@@ -7,7 +7,7 @@ from django_otp import match_token
 
 from portal.auth import has_second_factor
 
-WRONG_PASSWORD = "That password is not right."
+WRONG_PASSWORD = "That password is not right."  # noqa: S105 - a message
 WRONG_CODE = "That code is not right (or was already used). Codes change every 30 seconds."
 CODE_NEEDED = "Enter the 6-digit code from your authenticator, or a recovery code."
 

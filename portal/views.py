@@ -150,7 +150,7 @@ def healthz(request):
 # --- the account page: second factor, API tokens, re-authentication ------------------------------
 
 RECOVERY_CODES = 10
-PASSWORD_RESET_LIMITED = (
+RESET_LIMITED = (
     "Too many password reset requests for this address or from your network: at most {count} "
     "an hour. Try again later, or ask your administrator."
 )
@@ -347,6 +347,6 @@ class PasswordResetView(auth_views.PasswordResetView):
         counts = [cache.incr(key) for key in keys]
         if max(counts) > limit:
             log.warning("password reset limited: address %s", client_ip(self.request))
-            form.add_error(None, PASSWORD_RESET_LIMITED.format(count=limit))
+            form.add_error(None, RESET_LIMITED.format(count=limit))
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().form_valid(form)
