@@ -472,4 +472,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": _setting("LOG_LEVEL", str.upper, "INFO")},
+    # django-axes logs each failed login and lockout as a warning; its start-up banner and
+    # successful logins (info) would only add noise, also to the quote_credit command's stderr.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
