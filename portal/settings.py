@@ -336,9 +336,10 @@ BROKER_HEALTH_TIMEOUT = 2
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The token class first: its WWW-Authenticate header makes "not logged in" a 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "portal.tokens.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     # Per token, per user and per client address (anonymous); 429 with Retry-After beyond.
     "DEFAULT_THROTTLE_CLASSES": [
