@@ -12,6 +12,7 @@ class PortalConfig(AppConfig):
         from portal.staff_groups import sync_staff_groups  # noqa: PLC0415 - models load after ready
 
         post_migrate.connect(sync_staff_groups, dispatch_uid="portal.sync_staff_groups")
+        import portal.auth  # noqa: F401, PLC0415 - connects the login receiver
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

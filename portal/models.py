@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import constant_time_compare
 from django.utils.timezone import now
 
 
@@ -244,3 +245,62 @@ class Membership(models.Model):
             raise ValidationError(
                 {"role": f"A {self.get_role_display()} must belong to a {expected.label}."}
             )
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def live(self, when=None):
+        """Tokens that still open the API: not revoked, not expired, for an active user."""
+        when = when or now()
+        return self.filter(revoked_at__isnull=True, expires_at__gt=when, user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a SHA-256 of the secret is kept; the secret is shown once.
+
+    A token dies when its user revokes it, when it expires, when the user is deactivated, and
+    when the user's password changes or is reset (it carries the password's session hash, as a
+    session does, and stops matching)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the secret, so a person can tell their tokens apart.
+    prefix = models.CharField(max_length=8, editable=False)
+    password_hash = models.CharField(max_length=128, editable=False)
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A token cannot expire before it exists.
+            models.CheckConstraint(
+                name="apitoken_expires_after_creation",
+                condition=Q(expires_at__gt=models.F("created_at")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def state(self):
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now():
+            return "expired"
+        if not self.user.is_active or not self.matches_password():
+            return "void (password changed)"
+        return "active"
+
+    def matches_password(self):
+        return constant_time_compare(self.password_hash, self.user.get_session_auth_hash())
+
+    def revoke(self, when=None):
+        if self.revoked_at is None:
+            self.revoked_at = when or now()
+            self.save(update_fields=["revoked_at"])

@@ -6,6 +6,7 @@ start-up with ImproperlyConfigured naming the variable, so a typo never runs sil
 """
 
 import warnings
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlparse
@@ -51,6 +52,13 @@ def _positive_float(raw):
     if not value > 0:
         raise ValueError("must be a positive number of seconds")
     return value
+
+
+def _rate(raw):
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) <= 0 or period[:1] not in {"s", "m", "h", "d"}:
+        raise ValueError("use a rate such as 60/min (per s, min, hour or day)")
+    return raw
 
 
 def _csv(raw):
@@ -100,11 +108,25 @@ def _choice(*choices):
 
 
 DEBUG = _setting("DEBUG", _bool, True)
+_DEV_SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"  # noqa: S105
+# Keys that are public (this file, .env.example, old compose defaults): never used in production.
+_PUBLIC_SECRET_KEYS = {
+    _DEV_SECRET_KEY,
+    "change-me-to-a-long-random-string",
+    "change-me-in-dot-env",
+}
 SECRET_KEY = _setting("SECRET_KEY", str, None)
 if SECRET_KEY is None:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false")
-    SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"  # noqa: S105
+    SECRET_KEY = _DEV_SECRET_KEY
+elif not DEBUG and (SECRET_KEY in _PUBLIC_SECRET_KEYS or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is a published example key; set a long random one when DEBUG is false "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    )
+elif not DEBUG and len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters when DEBUG is false")
 ALLOWED_HOSTS = _setting("ALLOWED_HOSTS", _csv, ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _setting("CSRF_TRUSTED_ORIGINS", _csv, [])
 
@@ -117,12 +139,15 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "django_celery_beat",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "sla",
     "claims",
@@ -133,14 +158,22 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outside every middleware that may read the body (CSRF): cleans up after all of them.
     "portal.middleware.UploadCleanupMiddleware",
+    "portal.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.StaffMFAMiddleware",
+    "portal.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised by the login into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -178,6 +211,12 @@ AUTH_USER_MODEL = "portal.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes first: it counts failed logins and refuses a locked account or address before the
+# password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -347,10 +386,24 @@ BROKER_HEALTH_TIMEOUT = _setting("BROKER_HEALTH_TIMEOUT", _positive_float, 1.0)
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The token class first: its WWW-Authenticate header makes "not logged in" a 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
+    # Per token, per user and per client address (anonymous); 429 with Retry-After beyond.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.throttles.TokenRateThrottle",
+        "portal.throttles.UserRateThrottle",
+        "portal.throttles.AnonRateThrottle",
+        "portal.throttles.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": _setting("API_RATE_TOKEN", _rate, "600/min"),
+        "user": _setting("API_RATE_USER", _rate, "1200/min"),
+        "anon": _setting("API_RATE_ANON", _rate, "60/min"),
+        "quotes": _setting("API_RATE_QUOTES", _rate, "120/min"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -368,14 +421,109 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = _setting("SESSION_COOKIE_SECURE", _bool, True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# --- Security -----------------------------------------------------------------------------------
+# A proxy in front (nginx, a load balancer) that sets X-Forwarded-Proto and X-Forwarded-For.
+# Only then are those headers believed: without a proxy any client could claim HTTPS or another
+# address. PROXY_COUNT is how many proxies append to X-Forwarded-For.
+BEHIND_PROXY = _setting("BEHIND_PROXY", _bool, False)
+PROXY_COUNT = _setting("PROXY_COUNT", _positive_int, 1)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    REST_FRAMEWORK["NUM_PROXIES"] = PROXY_COUNT
+else:
+    REST_FRAMEWORK["NUM_PROXIES"] = 0
+
+SESSION_COOKIE_SECURE = _setting("SESSION_COOKIE_SECURE", _bool, not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx sends the token from the page, not the cookie
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = _setting("SECURE_SSL_REDIRECT", _bool, not DEBUG)
+# The container health check calls /healthz over plain HTTP inside the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = _setting("SECURE_HSTS_SECONDS", int, 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _setting("SECURE_HSTS_INCLUDE_SUBDOMAINS", _bool, not DEBUG)
+SECURE_HSTS_PRELOAD = _setting("SECURE_HSTS_PRELOAD", _bool, False)
+
+# Bodies: any request body that is not a file upload is refused (413) above this size, and DRF's
+# parsers are held to it too (portal.middleware.BodySizeLimitMiddleware).
+DATA_UPLOAD_MAX_MEMORY_SIZE = _setting("MAX_BODY_MB", _positive_int, 5) * 1024 * 1024
+# The quote API (SLA_RULES.md, "Size, for the API"); the quote_credit command has no limit.
+QUOTE_MAX_BODY_BYTES = 5 * 1024 * 1024
+QUOTE_MAX_QUOTES = 1000
+QUOTE_MAX_INTERVALS = 10000
+
+# Content Security Policy (django-csp): nothing inline, no eval; htmx's own indicator styles are
+# turned off in base.html so style-src needs no 'unsafe-inline'.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Login throttling and lockout (django-axes): AXES_FAILURE_LIMIT failed logins for one account,
+# or from one client address, lock it for AXES_COOLOFF_MINUTES. Both logins (the portal's and
+# the admin's) go through the same authentication backend. Staff unlock in the admin
+# ("Access attempts": delete the rows) or with `manage.py axes_reset_username EMAIL`.
+AXES_ENABLED = _setting("AXES_ENABLED", _bool, True)
+AXES_FAILURE_LIMIT = _setting("AXES_FAILURE_LIMIT", _positive_int, 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_setting("AXES_COOLOFF_MINUTES", _positive_int, 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "portal.auth.client_ip"
+AXES_USERNAME_CALLABLE = "portal.auth.login_username"
+AXES_VERBOSE = True
+
+# MFA (django-otp: TOTP and recovery codes). Staff must enrol and verify a second factor before
+# any page; customers may enrol from their account page. Off only for local trials and tests.
+STAFF_MFA_REQUIRED = _setting("STAFF_MFA_REQUIRED", _bool, True)
+OTP_TOTP_ISSUER = _setting("OTP_TOTP_ISSUER", str, "SLA credit portal")
+# Approving money needs a password (and code, where enrolled) entered this recently.
+RECENT_AUTH_MINUTES = _setting("RECENT_AUTH_MINUTES", int, 15)
+
+# Sessions: logged out after SESSION_IDLE_TIMEOUT_MINUTES without a request, and in any case
+# SESSION_MAX_AGE_HOURS after logging in.
+SESSION_IDLE_TIMEOUT_MINUTES = _setting("SESSION_IDLE_TIMEOUT_MINUTES", _positive_int, 30)
+SESSION_MAX_AGE_HOURS = _setting("SESSION_MAX_AGE_HOURS", _positive_int, 12)
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_HOURS * 3600
+
+# Password reset mail: at most this many an hour per address asked for and per client address.
+PASSWORD_RESET_PER_HOUR = _setting("PASSWORD_RESET_PER_HOUR", _positive_int, 3)
+
+# API tokens: the longest lifetime a person may give a token they create.
+API_TOKEN_MAX_DAYS = _setting("API_TOKEN_MAX_DAYS", _positive_int, 365)
+
+# Counters (throttles, password-reset limits) must be shared by every web process: Redis when
+# there is one, else this process's memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "portal-cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": _setting("LOG_LEVEL", str.upper, "INFO")},
+    # django-axes logs each failed login and lockout as a warning; its start-up banner and
+    # successful logins (info) would only add noise, also to the quote_credit command's stderr.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -40,13 +40,16 @@ class PolicySource:
         return self._resolvers[slug]
 
 
-def quote_payload(text, *, breakdown=False):
+def quote_payload(text, *, breakdown=False, max_quotes=None, max_intervals=None):
     """Parse contract JSON (one object or a list), quote each, render in order.
 
-    Raises engine.QuoteInputError naming the field for bad input.
+    Raises engine.QuoteInputError naming the field for bad input (engine.QuoteTooLarge beyond
+    `max_quotes` / `max_intervals`, which only the API sets).
     """
     source = PolicySource()
-    parsed = engine.parse_payload(text, known_policies=source.slugs())
+    parsed = engine.parse_payload(
+        text, known_policies=source.slugs(), max_quotes=max_quotes, max_intervals=max_intervals
+    )
 
     def run(request):
         quote = engine.quote(source.terms_for(request.policy), request)

@@ -74,6 +74,21 @@ def _fast_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _security_trial_settings(settings):
+    """Staff log in without a second factor and approve without re-authenticating (as
+    `STAFF_MFA_REQUIRED=false` trials do); tests of those turn them back on. Counters (API
+    throttles, reset limits) start empty in each test's own in-memory cache."""
+    settings.STAFF_MFA_REQUIRED = False
+    settings.RECENT_AUTH_MINUTES = 0
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": uuid.uuid4().hex,
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
 def private_proof_folder(settings, tmp_path):
     """Each test keeps proof files in its own folder, so "nothing stored" can be checked and
     no test leaves files behind."""

@@ -26,6 +26,7 @@ from claims.serializers import (
     SettleSerializer,
 )
 from claims.services.review import is_reviewer
+from portal.auth import needs_recent_auth, recent_auth_message
 from portal.models import Organisation
 
 
@@ -119,6 +120,8 @@ class ReviewActions:
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
     def approve(self, request, pk=None):
         claim = self.get_object()
+        if needs_recent_auth(request):
+            return Response({"detail": recent_auth_message()}, status=status.HTTP_403_FORBIDDEN)
         serializer = ApproveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -136,6 +139,8 @@ class ReviewActions:
     @action(detail=True, methods=["post"], url_path="confirm-approval")
     def confirm_approval(self, request, pk=None):
         claim = self.get_object()
+        if needs_recent_auth(request):
+            return Response({"detail": recent_auth_message()}, status=status.HTTP_403_FORBIDDEN)
         try:
             decision = services.confirm_approval(claim=claim, by=request.user)
         except services.ClaimRefused as refusal:

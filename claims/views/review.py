@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -44,6 +45,7 @@ from claims.models import (
 )
 from claims.timeline import timeline_for
 from claims.uploads import StreamingUploadHandlers, proof_download_response, rejected_uploads
+from portal.auth import needs_recent_auth, reauth_url, recent_auth_message
 from portal.models import Organisation, Role
 from sla.engine import parse_timezone
 
@@ -398,6 +400,9 @@ def review_approve(request, pk):
             )
         return f"Claim {claim.reference} approved: credit {decision.amount}."
 
+    if needs_recent_auth(request):
+        flash.info(request, recent_auth_message())
+        return redirect(reauth_url(reverse("claims:review", args=[pk])))
     return _decide(request, pk, "approve", ApproveForm, act)
 
 
@@ -434,6 +439,9 @@ def review_note(request, pk):
 @require_POST
 @login_required
 def review_confirm(request, pk):
+    if needs_recent_auth(request):
+        flash.info(request, recent_auth_message())
+        return redirect(reauth_url(reverse("claims:review", args=[pk])))
     claim = _action_claim(request, pk)
     try:
         decision = services.confirm_approval(claim=claim, by=request.user)

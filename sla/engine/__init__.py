@@ -5,7 +5,7 @@ SLA_RULES.md is the source of truth for every rule here.
 """
 
 from .compute import MonthQuote, Quote, quote
-from .contract import parse_payload, parse_request, render
+from .contract import QuoteTooLarge, parse_payload, parse_request, render
 from .money import round_money
 from .request import Downtime, Maintenance, QuoteInputError, QuoteRequest
 from .terms import EXCEPTION_SLUGS, SHIPPED_POLICIES, PolicyTerms, parse_timezone
@@ -20,6 +20,7 @@ __all__ = [
     "Quote",
     "QuoteInputError",
     "QuoteRequest",
+    "QuoteTooLarge",
     "parse_payload",
     "parse_request",
     "parse_timezone",

@@ -29,15 +29,30 @@ _MONEY_WANTED = 'must be a non-negative decimal string such as "720.00"'
 _MONEY_NOT_STRING = _MONEY_WANTED + " (JSON numbers are refused: send the amount as a string)"
 
 
+class QuoteTooLarge(QuoteInputError):
+    """A request beyond the API's size limits (SLA_RULES.md, "Size, for the API"); the API
+    answers 413 naming the limit."""
+
+
 def parse_payload(
-    text: str | bytes, known_policies: Container[str] | None = None
+    text: str | bytes,
+    known_policies: Container[str] | None = None,
+    *,
+    max_quotes: int | None = None,
+    max_intervals: int | None = None,
 ) -> QuoteRequest | list[QuoteRequest]:
-    """A JSON object gives one request, a JSON list gives a list (errors then start "[i].")."""
+    """A JSON object gives one request, a JSON list gives a list (errors then start "[i].").
+
+    `max_quotes` bounds the list's length and `max_intervals` the downtime intervals of all
+    quotes together (the API sets both; the command neither)."""
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise QuoteInputError("", "malformed JSON: the body is empty or not JSON text")
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as error:
         # ValueError covers JSONDecodeError and bytes that are not UTF-8.
         raise QuoteInputError("", f"malformed JSON: {error}") from None
+    _check_size(data, max_quotes, max_intervals)
     if isinstance(data, list):
         requests = []
         for index, item in enumerate(data):
@@ -49,6 +64,25 @@ def parse_payload(
     if isinstance(data, dict):
         return parse_request(data, known_policies)
     raise QuoteInputError("", "must be a JSON object or a list of JSON objects")
+
+
+def _check_size(data, max_quotes: int | None, max_intervals: int | None) -> None:
+    items = data if isinstance(data, list) else [data]
+    if max_quotes is not None and len(items) > max_quotes:
+        raise QuoteTooLarge(
+            "", f"too many quotes: {len(items):,} in one request, at most {max_quotes:,}"
+        )
+    if max_intervals is None:
+        return
+    total = 0
+    for item in items:
+        if type(item) is dict and type(item.get("downtime")) is list:
+            total += len(item["downtime"])
+    if total > max_intervals:
+        raise QuoteTooLarge(
+            "",
+            f"too many downtime intervals: {total:,} in one request, at most {max_intervals:,}",
+        )
 
 
 def parse_request(obj: dict, known_policies: Container[str] | None = None) -> QuoteRequest:

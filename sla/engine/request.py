@@ -118,6 +118,12 @@ class QuoteRequest:
                 end = _to_utc(end, f"downtime[{index}].end")
             elif end.tzinfo is not UTC:
                 end = end.astimezone(UTC)
+            # SLA_RULES.md: fractions of a second are dropped before anything is measured, so
+            # an interval shorter than a second inside one second is empty (end <= start).
+            if start.microsecond:
+                start = start.replace(microsecond=0)
+            if end.microsecond:
+                end = end.replace(microsecond=0)
             if end <= start:
                 raise QuoteInputError(f"downtime[{index}].end", "must be after start")
             if start < _EARLIEST or end >= _LATEST:
@@ -134,14 +140,16 @@ class QuoteRequest:
         maintenance = []
         maintenance_seconds = []
         for index, (start, end, notice_at) in enumerate(self.maintenance):
-            start = _to_utc(start, f"maintenance[{index}].start")
-            end = _to_utc(end, f"maintenance[{index}].end")
+            start = _to_utc(start, f"maintenance[{index}].start").replace(microsecond=0)
+            end = _to_utc(end, f"maintenance[{index}].end").replace(microsecond=0)
             if end <= start:
                 raise QuoteInputError(f"maintenance[{index}].end", "must be after start")
             _check_range(start, end, f"maintenance[{index}]")
             notice_seconds = None
             if notice_at is not None:
-                notice_at = _to_utc(notice_at, f"maintenance[{index}].notice_at")
+                notice_at = _to_utc(notice_at, f"maintenance[{index}].notice_at").replace(
+                    microsecond=0
+                )
                 if not _EARLIEST <= notice_at < _LATEST:
                     raise QuoteInputError(f"maintenance[{index}].notice_at", _OUT_OF_RANGE)
                 notice_seconds = to_seconds(notice_at)
