@@ -510,9 +510,15 @@ API_TOKEN_MAX_DAYS = _setting("API_TOKEN_MAX_DAYS", _positive_int, 365)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open with bounded sockets: rate limits never hang or fail a request on a
+            # Redis that is away (portal/cache.py).
+            "BACKEND": "portal.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "portal-cache",
+            "OPTIONS": {
+                "socket_timeout": BROKER_TIMEOUT,
+                "socket_connect_timeout": BROKER_TIMEOUT,
+            },
         }
     }
 else:
