@@ -134,7 +134,7 @@ class Evidence:
     notes: tuple[str, ...] = ()
     # Rebuilt from the compact form: the episodes as read from the whole file, which the
     # observations kept (each episode's first and last probe) no longer tell in full.
-    stored_episodes: tuple[Episode, ...] | None = None
+    stored_episodes: tuple[Episode, ...] | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def episodes(self) -> tuple[Episode, ...]:

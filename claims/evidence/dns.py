@@ -361,7 +361,7 @@ class _Nslookup:
             self.result(at, False, outcome, raw, failed["name"])
         elif empty := (_NO_ANSWER.match(rest) or _WIN_NO_RECORDS.match(rest)):
             self.result(at, False, "no-answer", raw, empty["name"])
-        elif error := _COMM_ERROR.match(rest):
+        elif NO_SERVERS not in rest and (error := _COMM_ERROR.match(rest)):
             self.error = error_outcome(error["why"])
         elif NO_SERVERS in rest or _WIN_TIMEOUT.match(rest):
             outcome = o.TIMEOUT if "timed" in rest else (self.error or o.NO_SERVERS)
@@ -457,7 +457,8 @@ def read_host(lines, clock: Clock) -> Draft:
 # --- dig +short -----------------------------------------------------------------------------
 
 _BARE = re.compile(
-    r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}|\S+\.|\d+ \S+\.|\"[^\"]*\")"
+    r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}"
+    r"|\S+\.|\d+ \S+\.|\"[^\"]*\")"
 )
 
 
