@@ -3,10 +3,20 @@
 # namespace of its own (only loopback, nothing leaves the machine), with an outage that starts
 # and ends mid-capture. Needs root and: iputils-ping fping mtr-tiny hping3 tcptraceroute
 # bind9-dnsutils ldnsutils knot-dnsutils inetutils-telnet netcat-openbsd ncat curl moreutils
-# iptables. Usage: capture.sh [NAME ...] (default: all). Appends to MANIFEST.tsv.
+# iptables. Usage: capture.sh [NAME ...] (default: all). Writes NAME.txt next to this folder and
+# appends to MANIFEST.tsv; with CAPTURE_OUT=DIR both go to DIR instead (a trial run that leaves
+# the kept samples alone).
+#
+# Everything it starts it stops, by pid, whatever happens: each capture kills its listeners (the
+# pids it recorded, including those restarted after the outage), then every process still inside
+# its namespace (`ip netns pids`), then deletes the namespace, from an EXIT trap, so a failing
+# step or an interrupt (INT/TERM) cleans up too. The top level stops the captures it started and
+# removes any namespace of theirs still there.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-OUT=$(dirname "$HERE")
+OUT=${CAPTURE_OUT:-$(dirname "$HERE")}
+MANIFEST=${CAPTURE_OUT:+$CAPTURE_OUT/MANIFEST.tsv}
+MANIFEST=${MANIFEST:-$HERE/MANIFEST.tsv}
 WORK=$(mktemp -d)
 D=portal.example.test
 LOOP='for i in $(seq 12); do'
@@ -82,9 +92,31 @@ all_undrop() { nsx iptables -D INPUT -j DROP; }
 addr_del() { nsx ip addr del 10.9.9.9/32 dev lo; }
 addr_add() { nsx ip addr add 10.9.9.9/32 dev lo; }
 
+has_ns() { ip netns list | cut -d' ' -f1 | grep -qxF "$1"; }
+
+# Stops one capture's processes and removes its namespace; run from the capture's EXIT trap.
+teardown() {
+    local ns="ev_$NAME" pidfile pid
+    [ -n "${RUN:-}" ] && kill "$RUN" 2>/dev/null
+    for pidfile in "$WORK/$NAME".*pid; do
+        [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+    done
+    if [ -n "${CREATED:-}" ] && has_ns "$ns"; then
+        for pid in $(ip netns pids "$ns"); do kill "$pid" 2>/dev/null; done
+        sleep 0.5
+        for pid in $(ip netns pids "$ns"); do kill -KILL "$pid" 2>/dev/null; done
+        ip netns del "$ns"
+    fi
+}
+
 capture() {
     IFS='^' read -r NAME SERVICES COMMAND ON OFF BEFORE LASTS <<<"$1"
-    ip netns add "ev_$NAME"
+    RUN= CREATED=
+    # Runs in a background subshell of its own: these traps are this capture's alone.
+    trap teardown EXIT
+    trap 'exit 130' INT TERM
+    ip netns add "ev_$NAME" || exit 1  # one already there is not this run's: left alone
+    CREATED=1
     nsx ip link set lo up
     DNSADDR=127.0.0.1
     case $SERVICES in
@@ -96,22 +128,47 @@ capture() {
     esac
     sleep 1
     nsx bash -c "$COMMAND" >"$OUT/$NAME.txt" 2>&1 &
-    local run=$!
+    RUN=$!
     sleep "$BEFORE"; $ON; local on_at; on_at=$(date -u +%H:%M:%S)
     sleep "$LASTS"; $OFF; local off_at; off_at=$(date -u +%H:%M:%S)
-    wait "$run"
-    for pid in "$WORK/$NAME".*pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null; done
-    ip netns del "ev_$NAME"
+    wait "$RUN"
+    RUN=
     printf '%s.txt\t%s\t%s at %s UTC, %s at %s UTC\t%s\n' "$NAME" "$COMMAND" "$ON" "$on_at" \
-        "$OFF" "$off_at" "$SERVICES" >>"$HERE/MANIFEST.tsv"
+        "$OFF" "$off_at" "$SERVICES" >>"$MANIFEST"
 }
 
+# Stops the captures still running (each then tears itself down), removes any namespace one of
+# them left, and the work folder.
+finish() {
+    local pid name
+    trap - INT TERM
+    for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null; done
+    wait
+    for name in "${NAMES[@]}"; do
+        if has_ns "ev_$name"; then
+            for pid in $(ip netns pids "ev_$name"); do kill -KILL "$pid" 2>/dev/null; done
+            ip netns del "ev_$name"
+        fi
+    done
+    rm -rf "$WORK"
+}
+
+STARTED=()
+NAMES=()
+trap finish EXIT
+trap 'exit 130' INT TERM
 for spec in "${CAPTURES[@]}"; do
     name=${spec%%^*}
     if [ $# -eq 0 ] || [[ " $* " == *" $name "* ]]; then
+        if has_ns "ev_$name"; then
+            echo "capture.sh: namespace ev_$name exists already (not this run's): $name skipped" >&2
+            continue
+        fi
         capture "$spec" &
+        STARTED+=($!)
+        NAMES+=("$name")
         sleep 0.3
     fi
 done
 wait
-rm -rf "$WORK"
+STARTED=()  # all finished: no pid left to stop
