@@ -8,7 +8,7 @@ shows `summary()` to the reviewer. `read_evidence` never raises: whatever a clai
 import logging
 from datetime import UTC, tzinfo
 
-from . import dns, ping, probes, tcp
+from . import bsd, dns, ping, probes, tcp
 from .common import (
     KINDS,
     Clock,
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 # the lines its results stand on; a file from a shell loop running several tools is the
 # union. Where two readers claim one line, the one with more results keeps it.
 READERS = (
+    (bsd.detect, bsd.read),
     (ping.detect_linux, ping.read_linux),
     (ping.detect_windows, ping.read_windows),
     (probes.detect_fping, probes.read_fping),

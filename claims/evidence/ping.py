@@ -43,7 +43,12 @@ _WRAP = 65536  # icmp_seq is 16 bits and wraps to 0
 
 
 def detect_linux(text: str) -> bool:
+    if "bytes of data" not in text and _BSD_HEADER.search(text):
+        return False  # BSD/macOS ping: bsd.py reads it, with jc
     return "icmp_seq" in text or "bytes of data" in text or "ping: " in text
+
+
+_BSD_HEADER = re.compile(r"PING \S+ \([^)]*\): \d+ data bytes")
 
 
 class _Run:
