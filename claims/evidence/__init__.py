@@ -8,18 +8,38 @@ shows `summary()` to the reviewer. `read_evidence` never raises: whatever a clai
 import logging
 from datetime import UTC, tzinfo
 
-from . import dns, ping, tcp
-from .common import KINDS, Clock, Draft, Evidence, Observation, decode, plural, unreadable
+from . import bsd, dns, ping, probes, tcp
+from .common import (
+    KINDS,
+    Clock,
+    Draft,
+    Episode,
+    Evidence,
+    Observation,
+    decode,
+    plural,
+    unreadable,
+)
 
-__all__ = ["KINDS", "Evidence", "Observation", "read_evidence"]
+__all__ = ["KINDS", "Episode", "Evidence", "Observation", "read_evidence"]
 
 log = logging.getLogger(__name__)
 
-# (looks like it, read it); the first reader to find the most results wins.
+# (looks like it, read it). Every reader that finds results reads the whole file and claims
+# the lines its results stand on; a file from a shell loop running several tools is the
+# union. Where two readers claim one line, the one with more results keeps it.
 READERS = (
+    (bsd.detect, bsd.read),
     (ping.detect_linux, ping.read_linux),
     (ping.detect_windows, ping.read_windows),
+    (probes.detect_fping, probes.read_fping),
+    (probes.detect_hping, probes.read_hping),
+    (probes.detect_mtr, probes.read_mtr),
+    (probes.detect_tcptraceroute, probes.read_tcptraceroute),
+    (probes.detect_curl, probes.read_curl),
     (dns.detect_dig, dns.read_dig),
+    (dns.detect_host, dns.read_host),
+    (dns.detect_dig_short, dns.read_dig_short),
     (dns.detect_nslookup, dns.read_nslookup),
     (tcp.detect, tcp.read),
 )
@@ -46,33 +66,63 @@ def _read(data: bytes | str, tz: tzinfo, year: int | None) -> Evidence:
     if _binary(text):
         return unreadable("not a text file: only plain-text tool output can be read")
     lines = text.split("\n")
-    best: tuple[Draft, Clock] | None = None
+    drafts: list[tuple[Draft, Clock]] = []
     for looks_like, reader in READERS:
         if not looks_like(text):
             continue
         clock = Clock(tz, year)
-        draft = reader(lines, clock)
-        if best is None or _weight(draft) > _weight(best[0]):
-            best = (draft, clock)
-    if best is not None and not best[0].observations and best[0].untimed:
+        drafts.append((reader(lines, clock), clock))
+    drafts.sort(key=lambda pair: _weight(pair[0]), reverse=True)
+    found = [pair for pair in drafts if pair[0].observations]
+    if not found:
+        untimed = [d for d, _ in drafts if d.untimed]
+        if untimed:
+            draft = untimed[0]
+            return unreadable(
+                f"{draft.kind} output without a time on its results ({draft.format},"
+                f" {plural(draft.untimed, 'result')}): it needs a time on each line (ping -D,"
+                " ts) or a `date` line before each run"
+            )
         return unreadable(
-            f"{best[0].kind} output without a time for any of its {best[0].untimed} results:"
-            " it needs a time on each line (ping -D, ts) or a `date` line before each run"
+            "no ping, fping, mtr, hping3, tcptraceroute, curl, DNS lookup (dig, host,"
+            " nslookup, drill, kdig), telnet or nc output found"
         )
-    if best is None or not best[0].observations:
-        return unreadable("no ping, DNS lookup, telnet or nc output found")
-    draft, clock = best
+    return _merge(found, decoding)
+
+
+def _merge(found: list[tuple[Draft, Clock]], decoding: list[str]) -> Evidence:
+    draft, clock = found[0]
+    claimed = {ob.line for ob in draft.observations if ob.line}
+    observations = list(draft.observations)
+    others = []
+    for other, _ in found[1:]:
+        mine = [ob for ob in other.observations if not ob.line or ob.line not in claimed]
+        if not mine:
+            continue
+        claimed.update(ob.line for ob in mine)
+        observations += mine
+        others.append((other, len(mine)))
     notes = [*draft.notes, *clock.notes(), *decoding]
     if draft.untimed:
         notes.append(f"{plural(draft.untimed, 'result')} without a time left out")
-    if draft.unknown:
+    if draft.unknown and not others:
         notes.append(f"{plural(draft.unknown, 'line')} not understood")
+    fmt = draft.format
+    if others:
+        fmt = "+".join([draft.format, *(d.format for d, _ in others)])
+        notes.append(
+            "also read: "
+            + "; ".join(
+                f"{d.format} {d.target or 'unknown target'} ({plural(n, 'result')})"
+                for d, n in others
+            )
+        )
     return Evidence(
         readable=True,
         kind=draft.kind,
-        format=draft.format,
+        format=fmt,
         target=draft.target,
-        observations=tuple(sorted(draft.observations, key=lambda o: o.at)),
+        observations=tuple(sorted(observations, key=lambda o: o.at)),
         notes=tuple(notes),
     )
 

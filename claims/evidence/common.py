@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
 
+from .outcomes import is_ok, label
+
 KINDS = ("ping", "dns", "telnet")
 
 DETAIL_CHARS = 200
@@ -25,29 +27,12 @@ class Observation:
     ok: bool
     outcome: str
     detail: str = ""
+    line: int = 0  # the line of the file that shows it (1-based; 0: not known)
 
     def __post_init__(self):
         if self.at.utcoffset() is None:
             raise ValueError("an observation's instant must be aware")
 
-
-# How an outcome reads in a summary: (one, many).
-LABELS = {
-    "reply": ("reply", "replies"),
-    "timeout": ("timeout", "timeouts"),
-    "unreachable": ("unreachable", "unreachable"),
-    "unknown-host": ("unknown host", "unknown host"),
-    "servfail": ("SERVFAIL", "SERVFAIL"),
-    "nxdomain": ("NXDOMAIN", "NXDOMAIN"),
-    "refused-dns": ("REFUSED", "REFUSED"),
-    "noerror": ("answer", "answers"),
-    "no-answer": ("empty answer", "empty answers"),
-    "connected": ("connected", "connected"),
-    "connection-refused": ("refused", "refused"),
-    "connection-timeout": ("timed out", "timed out"),
-    "no-route": ("no route", "no route"),
-    "connection-failed": ("failed", "failed"),
-}
 
 SUBJECTS = {
     "ping": ("ping to", ("probe", "probes")),
@@ -61,8 +46,82 @@ def plural(n: int, noun: str, nouns: str = "") -> str:
 
 
 def count(n: int, outcome: str) -> str:
-    one, many = LABELS.get(outcome, (outcome, outcome))
-    return f"{n} {one if n == 1 else many}"
+    return label(n, outcome)
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A run of consecutive failures, or of consecutive successes, in time order."""
+
+    ok: bool
+    start: datetime  # the first probe of the run
+    end: datetime  # the last probe of the run
+    outcomes: tuple[tuple[str, int], ...]  # (outcome, probes), most frequent first
+    probes: int
+    lines: tuple[int, int] = (0, 0)  # the lines showing the first and the last probe
+    first_line: str = ""
+    last_line: str = ""
+
+    @property
+    def seconds(self) -> int:
+        return round((self.end - self.start).total_seconds())
+
+    def describe(self) -> str:
+        counts = ", ".join(label(k, outcome) for outcome, k in self.outcomes)
+        return f"{_clock(self.start, self.end)}, {self.seconds} s, {counts}"
+
+    def to_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "outcomes": dict(self.outcomes),
+            "probes": self.probes,
+            "lines": list(self.lines),
+            "first_line": self.first_line,
+            "last_line": self.last_line,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Episode":
+        return cls(
+            ok=d["ok"],
+            start=datetime.fromisoformat(d["start"]).astimezone(UTC),
+            end=datetime.fromisoformat(d["end"]).astimezone(UTC),
+            outcomes=tuple(d["outcomes"].items()),
+            probes=d["probes"],
+            lines=tuple(d.get("lines") or (0, 0)),
+            first_line=d.get("first_line", ""),
+            last_line=d.get("last_line", ""),
+        )
+
+
+def episodes_of(observations) -> tuple[Episode, ...]:
+    runs: list[list[Observation]] = []
+    for o in observations:
+        if runs and runs[-1][0].ok == o.ok:
+            runs[-1].append(o)
+        else:
+            runs.append([o])
+    return tuple(
+        Episode(
+            ok=run[0].ok,
+            start=run[0].at,
+            end=run[-1].at,
+            outcomes=tuple(Counter(o.outcome for o in run).most_common()),
+            probes=len(run),
+            lines=(run[0].line, run[-1].line),
+            first_line=run[0].detail,
+            last_line=run[-1].detail,
+        )
+        for run in runs
+    )
+
+
+def _clock(start: datetime, end: datetime) -> str:
+    if start.date() == end.date():
+        return f"from {start:%Y-%m-%d %H:%M:%S} to {end:%H:%M:%S} UTC"
+    return f"from {start:%Y-%m-%d %H:%M:%S} to {end:%Y-%m-%d %H:%M:%S} UTC"
 
 
 @dataclass(frozen=True)
@@ -73,6 +132,20 @@ class Evidence:
     target: str | None
     observations: tuple[Observation, ...]
     notes: tuple[str, ...] = ()
+    # Rebuilt from the compact form: the episodes as read from the whole file, which the
+    # observations kept (each episode's first and last probe) no longer tell in full.
+    stored_episodes: tuple[Episode, ...] | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def episodes(self) -> tuple[Episode, ...]:
+        """Runs of failure and of success, in time order."""
+        if self.stored_episodes is not None:
+            return self.stored_episodes
+        return episodes_of(self.observations)
+
+    @property
+    def failure_episodes(self) -> tuple[Episode, ...]:
+        return tuple(e for e in self.episodes if not e.ok)
 
     @cached_property
     def _times(self) -> tuple[datetime, ...]:
@@ -89,10 +162,14 @@ class Evidence:
 
     @property
     def failures(self) -> int:
+        if self.stored_episodes is not None:
+            return sum(e.probes for e in self.stored_episodes if not e.ok)
         return sum(1 for o in self.observations if not o.ok)
 
     @property
     def successes(self) -> int:
+        if self.stored_episodes is not None:
+            return sum(e.probes for e in self.stored_episodes if e.ok)
         return sum(1 for o in self.observations if o.ok)
 
     def within(self, start: datetime, end: datetime) -> tuple[Observation, ...]:
@@ -107,14 +184,17 @@ class Evidence:
         if not self.readable:
             return "unreadable: " + (self.notes[0] if self.notes else "nothing recognisable")
         subject, nouns = SUBJECTS.get(self.kind, (self.kind or "check", ("check", "checks")))
-        n = len(self.observations)
+        n = self.failures + self.successes
         noun = nouns[0] if n == 1 else nouns[1]
         line = f"{subject} {self.target or 'unknown target'}: {n} {noun}"
         if self.observations:
             line += " " + span(self.first_at, self.last_at)
-        failed = Counter(o.outcome for o in self.observations if not o.ok)
+        failed: Counter = Counter()
+        for episode in self.failure_episodes:
+            failed.update(dict(episode.outcomes))
         if failed:
             line += ", " + ", ".join(count(k, outcome) for outcome, k in failed.most_common())
+            line += "; " + self.failing()
         else:
             line += ", no failures"
         if start is not None and end is not None:
@@ -127,6 +207,69 @@ class Evidence:
             else:
                 line += "; no failures inside the claimed period"
         return line
+
+    def failing(self) -> str:
+        """When failures began and ended: "failing from 23:29:29 to 23:29:53 UTC, 24 s, 24
+        timeouts; answering before and after"."""
+        episodes = self.episodes
+        failing = [i for i, e in enumerate(episodes) if not e.ok]
+        if not failing:
+            return "no failures"
+        shown = [episodes[i].describe() for i in failing[:3]]
+        text = "failing " + "; then ".join(shown)
+        if len(failing) > 3:
+            text += f"; and {len(failing) - 3} more failure episodes"
+        before = failing[0] > 0
+        after = failing[-1] < len(episodes) - 1
+        if before and after:
+            text += "; answering before and after"
+        elif before:
+            text += "; answering before, not after"
+        elif after:
+            text += "; answering after, not before"
+        else:
+            text += "; not answering at any time in the file"
+        return text
+
+    def compact(self) -> dict:
+        """The JSON-able shape to store instead of every probe: episodes, counts, first and
+        last instants, and the lines that show where each episode starts and ends."""
+        counts: Counter = Counter()
+        for episode in self.episodes:
+            counts.update(dict(episode.outcomes))
+        return {
+            "compact": 1,
+            "readable": self.readable,
+            "kind": self.kind,
+            "format": self.format,
+            "target": self.target,
+            "first_at": self.first_at.isoformat() if self.first_at else None,
+            "last_at": self.last_at.isoformat() if self.last_at else None,
+            "counts": dict(counts.most_common()),
+            "episodes": [e.to_dict() for e in self.episodes],
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_compact(cls, d: dict) -> "Evidence":
+        """What the pages need back from `compact()`: each episode's first and last probe as
+        observations (so `within`, `covers` and the timeline stay true) and the episodes."""
+        episodes = tuple(Episode.from_dict(e) for e in d.get("episodes", ()))
+        observations = []
+        for e in episodes:
+            outcome = e.outcomes[0][0] if e.outcomes else ("reply" if e.ok else "timeout")
+            observations.append(Observation(e.start, e.ok, outcome, e.first_line, e.lines[0]))
+            if e.probes > 1:
+                observations.append(Observation(e.end, e.ok, outcome, e.last_line, e.lines[1]))
+        return cls(
+            readable=d["readable"],
+            kind=d["kind"],
+            format=d["format"],
+            target=d["target"],
+            observations=tuple(observations),
+            notes=tuple(d.get("notes", ())),
+            stored_episodes=episodes,
+        )
 
     def thinned(self, limit: int) -> "Evidence":
         """At most about `limit` observations for storing and drawing: every change between
@@ -144,7 +287,12 @@ class Evidence:
             or (i + 1 < len(obs) and o.ok != obs[i + 1].ok)
         ]
         note = f"{len(obs):,} results read; {len(kept):,} kept for display"
-        return replace(self, observations=tuple(kept), notes=(*self.notes, note))
+        return replace(
+            self,
+            observations=tuple(kept),
+            notes=(*self.notes, note),
+            stored_episodes=self.episodes,
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -153,14 +301,24 @@ class Evidence:
             "format": self.format,
             "target": self.target,
             "observations": [
-                {"at": o.at.isoformat(), "ok": o.ok, "outcome": o.outcome, "detail": o.detail}
+                {
+                    "at": o.at.isoformat(),
+                    "ok": o.ok,
+                    "outcome": o.outcome,
+                    "detail": o.detail,
+                    "line": o.line,
+                }
                 for o in self.observations
             ],
+            "episodes": [e.to_dict() for e in self.episodes],
             "notes": list(self.notes),
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> "Evidence":
+        if d.get("compact"):
+            return cls.from_compact(d)
+        episodes = d.get("episodes")
         return cls(
             readable=d["readable"],
             kind=d["kind"],
@@ -172,10 +330,14 @@ class Evidence:
                     ok=o["ok"],
                     outcome=o["outcome"],
                     detail=o.get("detail", ""),
+                    line=o.get("line", 0),
                 )
                 for o in d["observations"]
             ),
             notes=tuple(d.get("notes", ())),
+            stored_episodes=(
+                tuple(Episode.from_dict(e) for e in episodes) if episodes is not None else None
+            ),
         )
 
 
@@ -207,9 +369,15 @@ class Draft:
     notes: list[str] = field(default_factory=list)
     unknown: int = 0  # non-blank lines the reader could not place
     untimed: int = 0  # results left out because no time was known for them
+    lineno: int = 0  # the line being read, set by the reader's loop
+    targets: list[str] = field(default_factory=list)  # other targets, for a merged reading
 
-    def add(self, at: datetime, ok: bool, outcome: str, line: str) -> None:
-        self.observations.append(Observation(at, ok, outcome, trim(line)))
+    def add(self, at: datetime, ok: bool, outcome: str, line: str, lineno: int = 0) -> None:
+        # `ok` follows from the outcome's name (outcomes.py); the argument stays for readers'
+        # readability at the call site.
+        self.observations.append(
+            Observation(at, is_ok(outcome), outcome, trim(line), lineno or self.lineno)
+        )
 
 
 # --- decoding -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ time put in front of each line by PowerShell or cmd."""
 import re
 from datetime import datetime, timedelta
 
+from . import outcomes as o
 from .common import Clock, Draft, Observation, plural, trim
 
 # --- Linux (iputils; BSD and busybox print the same reply lines) ---------------------------
@@ -20,14 +21,34 @@ _NO_NAME = re.compile(
 _STATS = re.compile(r"(?P<sent>\d+) packets transmitted, (?P<got>\d+) (?:packets )?received")
 _ELAPSED = re.compile(r"time (?P<ms>\d+)ms")
 _NOISE = re.compile(
-    r"--- .* ping statistics ---|rtt |round-trip |\^C|ping: sendmsg|ping: sendto|ping: connect"
-    r"|ping: socket|ping: Warning|PING "
+    r"--- .* ping statistics ---|rtt |round-trip |\^C|ping: socket|ping: Warning|PING "
 )
+# Errors ping prints instead of a probe: no route when it starts (connect) or while it runs
+# (sendmsg, sendto). Each one is a probe that did not go out.
+_SEND_ERROR = re.compile(r"ping: (?:connect|sendmsg|sendto): (?P<why>.+)")
+# The interval ping uses unless told otherwise (-i), for results under one `date` line.
+INTERVAL = timedelta(seconds=1)
+
+
+def send_outcome(why: str) -> str:
+    why = why.lower()
+    if "network is unreachable" in why:
+        return o.NETWORK_UNREACHABLE
+    if "no route" in why or "host is unreachable" in why:
+        return o.HOST_UNREACHABLE
+    return o.SEND_FAILED
+
+
 _WRAP = 65536  # icmp_seq is 16 bits and wraps to 0
 
 
 def detect_linux(text: str) -> bool:
+    if "bytes of data" not in text and _BSD_HEADER.search(text):
+        return False  # BSD/macOS ping: bsd.py reads it, with jc
     return "icmp_seq" in text or "bytes of data" in text or "ping: " in text
+
+
+_BSD_HEADER = re.compile(r"PING \S+ \([^)]*\): \d+ data bytes")
 
 
 class _Run:
@@ -39,6 +60,8 @@ class _Run:
         self.first: tuple[int, datetime] | None = None
         self.last: tuple[int, datetime] | None = None
         self.wraps = 0
+        self.errors = 0  # probes that failed to go out (connect/sendmsg errors)
+        self.untimed = 0  # results printed without a time
 
 
 # A file of 10 MB holds ~150,000 lines; inferring far more than that from a few lines would
@@ -51,8 +74,9 @@ class _Linux:
         self.clock = clock
         self.draft = Draft("ping", "linux-ping-timestamped")
         self.run = _Run(None)
-        self.inferred = self.late = self.stamped = 0
+        self.inferred = self.late = self.stamped = self.spaced = 0
         self.capped = False
+        self.stats_only = 0  # probes known only from a statistics line
 
     def timeouts(self, seqs: range, at_seq) -> None:
         """Inferred timeouts for probes that printed nothing, at the time `at_seq` gives."""
@@ -84,6 +108,8 @@ class _Linux:
             # Nothing came back at all: the run is known by its start and its statistics only.
             start = run.start
             self.timeouts(range(1, sent + 1), lambda q: start + step * (q - 1))
+        elif not run.first and sent and not run.errors and not run.untimed:
+            self.stats_only += sent
         self.run = _Run(None)
 
     def line(self, raw: str) -> None:
@@ -101,7 +127,16 @@ class _Linux:
         if stats := _STATS.search(rest):
             elapsed = _ELAPSED.search(rest)
             sent = int(stats["sent"]) if stats["got"] == "0" or run.first else None
+            if sent is None and not run.first and not run.untimed and int(stats["sent"]):
+                self.stats_only += int(stats["sent"])
             self.finish(sent, int(elapsed["ms"]) if elapsed else None)
+            return
+        if error := _SEND_ERROR.match(rest):
+            run.errors += 1
+            if when:
+                draft.add(when, False, send_outcome(error["why"]), raw)
+            else:
+                draft.untimed += 1
             return
         if name := _NO_NAME.search(rest):
             draft.target = draft.target or name["a"] or name["b"] or name["c"]
@@ -123,17 +158,26 @@ class _Linux:
                 draft.target = host["host"]
         elif "no answer yet" in rest or "Request timeout" in rest:
             ok, outcome = False, "timeout"
+        elif "Host Unreachable" in rest:
+            ok, outcome = False, o.HOST_UNREACHABLE
+        elif "Net Unreachable" in rest:
+            ok, outcome = False, o.NETWORK_UNREACHABLE
         elif _FROM.search(rest) or "nreachable" in rest or "exceeded" in rest:
-            ok, outcome = False, "unreachable"
+            ok, outcome = False, o.UNREACHABLE
         else:
             draft.unknown += 1
             return
         if when is None:
             draft.untimed += 1
+            run.untimed += 1
             return
         self.stamped += at is not None
 
         seq = int(seq_match["seq"])
+        if at is None and run.start is not None and when == run.start:
+            # Under one `date` line: each probe one interval after the run started.
+            when = run.start + INTERVAL * (seq - 1)
+            self.spaced += 1
         if run.last and seq < 1000 and run.last[0] % _WRAP > _WRAP - 1000:
             run.wraps += 1
         seq += run.wraps * _WRAP
@@ -144,7 +188,7 @@ class _Linux:
                 draft.observations[index] = Observation(when, True, outcome, trim(raw))
                 self.late += 1
             return
-        if run.last and seq > run.last[0] + 1 and at is not None:
+        if run.last and seq > run.last[0] + 1 and when != run.last[1]:
             # Without -O a lost probe prints nothing: its sequence number is simply missing.
             last_seq, last_at = run.last
             step = (when - last_at) / (seq - last_seq)
@@ -159,9 +203,16 @@ class _Linux:
 
 def read_linux(lines, clock: Clock) -> Draft:
     reader = _Linux(clock)
-    for raw in lines:
+    for n, raw in enumerate(lines, 1):
+        reader.draft.lineno = n
         reader.line(raw)
     draft = reader.draft
+    draft.untimed += reader.stats_only
+    if reader.spaced:
+        draft.notes.append(
+            f"{plural(reader.spaced, 'result')} timed from the `date` line before its run,"
+            " one second apart by icmp_seq"
+        )
     if clock.epochs and clock.epochs * 2 >= reader.stamped:
         draft.format = "linux-ping-D"
     if reader.inferred:
@@ -215,7 +266,8 @@ def detect_windows(text: str) -> bool:
 
 def read_windows(lines, clock: Clock) -> Draft:
     draft = Draft("ping", "windows-ping-timestamped")
-    for raw in lines:
+    for n, raw in enumerate(lines, 1):
+        draft.lineno = n
         at, rest = clock.split(raw)
         if not rest:
             if at:

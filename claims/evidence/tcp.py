@@ -111,6 +111,7 @@ class _Reader:
         self.targets: list[str] = []
         self.tools = {"telnet": 0, "nc": 0}
         self.dropped = 0
+        self.trying: str | None = None  # telnet's "Trying 127.0.0.1...": the address it tried
 
     def target(self, target: str | None) -> None:
         if target and target not in self.targets:
@@ -176,6 +177,7 @@ class _Reader:
             return
         if trying := _TRYING.match(rest):
             self.session = False
+            self.trying = self.trying or trying["addr"]
             if self.held and self.held.tool == "telnet" and trying["addr"] in self.held.addrs:
                 self.release()
         elif connected := _CONNECTED.match(rest):
@@ -236,12 +238,15 @@ class _Reader:
 
 def read(lines, clock: Clock) -> Draft:
     reader = _Reader(clock)
-    for raw in lines:
+    for n, raw in enumerate(lines, 1):
+        reader.draft.lineno = n
         reader.line(raw)
     reader.release()
     draft = reader.draft
     if reader.tools["nc"] > reader.tools["telnet"]:
         draft.format = "nc"
+    if not reader.targets and reader.trying:
+        reader.targets.append(reader.trying)
     if reader.targets:
         draft.target = reader.targets[0]
         others = [t for t in reader.targets[1:] if not draft.target.startswith(t.split(":")[0])]
