@@ -140,12 +140,6 @@ class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class ErrorsSerializer(serializers.Serializer):
-    """Each offending field with its messages ("__all__" for the claim as a whole)."""
-
-    field = serializers.ListField(child=serializers.CharField())
-
-
 class DecisionSerializer(serializers.Serializer):
     sequence = serializers.IntegerField()
     kind = serializers.CharField()

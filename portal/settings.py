@@ -132,6 +132,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Under /api/, an error no view handled is JSON (500, or 503 for a lost database).
+    "portal.api.ApiErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -297,10 +299,14 @@ BROKER_HEALTH_TIMEOUT = 2
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes "not logged in" a 401 (with session auth
+    # first DRF answers 403), so the schema's 401 and 403 mean what they say.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    # Refusals of the claims services as 400/409 by field; every other error JSON (portal.api).
+    "EXCEPTION_HANDLER": "claims.api.exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

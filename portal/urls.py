@@ -29,3 +29,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]
+
+# Errors outside any view (e.g. a middleware losing the database) are JSON under /api/.
+handler404 = "portal.api.not_found"
+handler500 = "portal.api.server_error"
