@@ -107,8 +107,10 @@ ERRORS_SCHEMA = {
     'message. {"period_end": ["Enter a valid date/time."]}, {"detail": "Not found."}',
     "additionalProperties": {
         "anyOf": [
-            # A nested input (a list of rows) has one object of errors per row.
+            # A nested input has the same shape inside: one object of errors per row of a
+            # list, or one object for a nested object.
             {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
+            {"type": "object"},
             {"type": "string"},
         ]
     },

@@ -307,6 +307,8 @@ REST_FRAMEWORK = {
     ],
     # Refusals of the claims services as 400/409 by field; every other error JSON (portal.api).
     "EXCEPTION_HANDLER": "claims.api.exception_handler",
+    # The key the services use for errors about the request as a whole.
+    "NON_FIELD_ERRORS_KEY": "__all__",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
