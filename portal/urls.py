@@ -13,7 +13,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("sla.home_urls")),
     path("organisations/", views.organisation_list, name="organisation-list"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation-detail"),
     path("healthz", views.healthz, name="healthz"),
