@@ -1,4 +1,5 @@
-"""Personas and shared fixtures. The suite runs on PostgreSQL (see scripts/test.sh)."""
+"""Personas and shared fixtures. The suite runs on PostgreSQL, then on the embedded SQLite
+default with tasks in-process (see scripts/test.sh); tests marked postgres_only skip there."""
 
 import importlib
 import os
@@ -15,6 +16,22 @@ from tests.helpers import subscription
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in live tests
 PASSWORD = "test-pass-123"
+
+
+def pytest_collection_modifyitems(config, items):
+    """On a database other than PostgreSQL (the embedded SQLite default), tests marked
+    postgres_only are skipped, saying why."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason=f"needs PostgreSQL (row locks across connections, real workers against the "
+        f"database, or SQL only PostgreSQL speaks); this run is on {connection.vendor}"
+    )
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session", autouse=True)
