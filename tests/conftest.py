@@ -9,6 +9,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.apps import apps
 from django.core.management import call_command
+from django.db import connection
 
 from portal.celery import app
 from portal.models import Membership, Organisation, Role, User
@@ -16,22 +17,6 @@ from tests.helpers import subscription
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in live tests
 PASSWORD = "test-pass-123"
-
-
-def pytest_collection_modifyitems(config, items):
-    """On a database other than PostgreSQL (the embedded SQLite default), tests marked
-    postgres_only are skipped, saying why."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(
-        reason=f"needs PostgreSQL (row locks across connections, real workers against the "
-        f"database, or SQL only PostgreSQL speaks); this run is on {connection.vendor}"
-    )
-    for item in items:
-        if item.get_closest_marker("postgres_only"):
-            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -198,3 +183,20 @@ def acme_email(demo):
 @pytest.fixture
 def cedar_exchange(demo):
     return subscription("Cedar Bakery", "hosted-exchange")
+
+
+# --- the SQLite leg ---------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config, items):
+    """On a database other than PostgreSQL (the embedded SQLite default), tests marked
+    postgres_only are skipped, saying why."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason=f"needs PostgreSQL (row locks across connections, real workers against the "
+        f"database, or SQL only PostgreSQL speaks); this run is on {connection.vendor}"
+    )
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
