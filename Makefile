@@ -4,7 +4,7 @@
 run:        ## install, migrate, load demo data, serve on http://127.0.0.1:8000
 	@bash scripts/run.sh
 
-test:       ## start services if needed, lint, run the whole suite on PostgreSQL
+test:       ## start services if needed, lint, run the whole suite on PostgreSQL, then on SQLite
 	@bash scripts/test.sh
 
 lint:

@@ -1,12 +1,15 @@
-"""The review queue's filters. Strict: a value that does not parse or names nothing is an error
-shown to the reviewer, never silently dropped (which would show an unfiltered queue)."""
+"""The review queue and its filters, one definition for the page (`/claims/review/`) and the API
+(`GET /api/v1/review-queue/`). Strict: a value that does not parse or names nothing is an error
+(the page shows it, the API answers 400), never silently dropped (which would show an
+unfiltered queue)."""
 
 import datetime as dt
 
 import django_filters
 from django import forms
+from django.db.models import F, Prefetch
 
-from claims.models import Claim, ClaimState
+from claims.models import Claim, ClaimLine, ClaimState
 from portal.models import Organisation
 from sla.models import Policy
 
@@ -17,6 +20,22 @@ REVIEW_STATES = (
     ClaimState.INFO_REQUESTED,
     ClaimState.AWAITING_SECOND,
 )
+
+
+def review_queue():
+    """Every claim staff may filter the queue by, what is due first at the top (a claim with no
+    due date yet last). Without a state chosen, ReviewQueueFilter narrows it to the claims
+    waiting for a reviewer; those waiting for the claimant's answer need state=info_requested.
+    """
+    lines = ClaimLine.objects.select_related(
+        "subscription__service", "subscription__policy", "subscription__organisation"
+    ).order_by("pk")
+    return (
+        Claim.objects.filter(state__in=REVIEW_STATES)
+        .select_related("account__reseller", "policy_version__policy", "filed_by")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .order_by(F("decision_due_at").asc(nulls_last=True), "submitted_at", "pk")
+    )
 
 
 def _unknown(what):

@@ -94,7 +94,13 @@ class AwareDateTimeField(serializers.DateTimeField):
     guessed."""
 
     def to_internal_value(self, value):
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:
+            # Well formed but impossible (2026-02-30, 12:99:00): parse_datetime raises.
+            raise serializers.ValidationError(
+                "This date or time does not exist; check the day of the month and the time."
+            ) from None
         if parsed is not None and parsed.utcoffset() is None:
             raise serializers.ValidationError(
                 "This time has no UTC offset; add one such as Z or -05:00."
@@ -140,12 +146,6 @@ class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class ErrorsSerializer(serializers.Serializer):
-    """Each offending field with its messages ("__all__" for the claim as a whole)."""
-
-    field = serializers.ListField(child=serializers.CharField())
-
-
 class DecisionSerializer(serializers.Serializer):
     sequence = serializers.IntegerField()
     kind = serializers.CharField()
@@ -174,7 +174,7 @@ class MessageSerializer(serializers.Serializer):
 class QueueClaimSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     account = serializers.CharField(source="account.name")
-    reseller = serializers.CharField(source="account.reseller.name", default=None)
+    reseller = serializers.CharField(source="account.reseller.name", default=None, allow_null=True)
     policy = serializers.CharField(source="policy_version.policy.slug")
     services = serializers.SerializerMethodField()
     estimate = serializers.SerializerMethodField()

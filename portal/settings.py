@@ -172,6 +172,8 @@ MIDDLEWARE = [
     "portal.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Under /api/, an error no view handled is JSON (500, or 503 for a lost database).
+    "portal.api.ApiErrorsMiddleware",
     # Last, as django-axes asks: it turns a lockout raised by the login into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -404,6 +406,10 @@ REST_FRAMEWORK = {
         "anon": _setting("API_RATE_ANON", _rate, "60/min"),
         "quotes": _setting("API_RATE_QUOTES", _rate, "120/min"),
     },
+    # Refusals of the claims services as 400/409 by field; every other error JSON (portal.api).
+    "EXCEPTION_HANDLER": "claims.api.exception_handler",
+    # The key the services use for errors about the request as a whole.
+    "NON_FIELD_ERRORS_KEY": "__all__",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -13,7 +13,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("sla.home_urls")),
     path("organisations/", views.organisation_list, name="organisation-list"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation-detail"),
     path("healthz", health.healthz, name="healthz"),
@@ -38,3 +38,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]
+
+# Errors outside any view (e.g. a middleware losing the database) are JSON under /api/.
+handler404 = "portal.api.not_found"
+handler500 = "portal.api.server_error"

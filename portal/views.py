@@ -1,5 +1,6 @@
-"""Home pages per role, organisation pages scoped to the asker, and the account page (second
-factor, API tokens, re-authentication). The health check is portal.health."""
+"""Organisation pages scoped to the asker, and the account page (second factor, API tokens,
+re-authentication). The health check is portal.health; the home pages per role show the
+service catalogue and incidents, so they live in sla.views."""
 
 import base64
 import datetime as dt
@@ -12,7 +13,6 @@ from django.contrib import messages as flash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,57 +32,10 @@ from portal.auth import (
     safe_next,
 )
 from portal.forms import CodeForm, ConfirmDeviceForm, ReauthForm, TokenForm
-from portal.models import ApiToken, Organisation, Role
+from portal.models import ApiToken, Organisation
 from portal.tokens import create_token
-from sla.models import Incident, Maintenance, Policy, Subscription
 
 log = logging.getLogger("portal.auth")
-
-HOME_TEMPLATES = {
-    Role.CUSTOMER_MEMBER: "portal/home_customer.html",
-    Role.RESELLER_AGENT: "portal/home_reseller.html",
-    Role.REVIEWER: "portal/home_reviewer.html",
-    Role.BILLING: "portal/home_billing.html",
-    Role.ADMIN: "portal/home_admin.html",
-}
-
-
-def _accounts_with_subscriptions(user):
-    subscriptions = Subscription.objects.select_related("service", "policy")
-    return (
-        Organisation.objects.visible_to(user)
-        .customers()
-        .select_related("reseller")
-        .prefetch_related(Prefetch("subscriptions", queryset=subscriptions))
-    )
-
-
-@login_required
-def home(request):
-    user = request.user
-    role = user.primary_role()
-    context = {"role": role}
-    if role in (Role.CUSTOMER_MEMBER, Role.RESELLER_AGENT):
-        context["accounts"] = _accounts_with_subscriptions(user)
-        context["resellers"] = Organisation.objects.visible_to(user).filter(
-            kind=Organisation.Kind.RESELLER
-        )
-    elif role == Role.REVIEWER:
-        context["incidents"] = Incident.objects.select_related("service")[:10]
-        context["maintenance"] = Maintenance.objects.select_related("service")[:10]
-        context["policies"] = Policy.objects.prefetch_related("versions")
-    elif role == Role.BILLING:
-        context["accounts"] = (
-            Organisation.objects.customers()
-            .select_related("reseller")
-            .annotate(mrc=Sum("subscriptions__monthly_fee"), services=Count("subscriptions"))
-        )
-    elif role == Role.ADMIN:
-        context["counts"] = {
-            kind.label: Organisation.objects.filter(kind=kind).count() for kind in Organisation.Kind
-        }
-    template = HOME_TEMPLATES.get(role, "portal/home_none.html")
-    return render(request, template, context)
 
 
 @login_required

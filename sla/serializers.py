@@ -6,6 +6,7 @@ these classes document the shapes; they do not parse.
 
 from rest_framework import serializers
 
+from portal.api import ErrorsSerializer
 from sla.engine import EXCEPTION_SLUGS
 
 
@@ -47,7 +48,5 @@ class QuoteOutputSerializer(serializers.Serializer):
     months = MonthSerializer(many=True)
 
 
-class FieldErrorsSerializer(serializers.Serializer):
+class FieldErrorsSerializer(ErrorsSerializer):
     """Each offending field (dotted path, e.g. downtime[0].end) with its messages."""
-
-    field = serializers.ListField(child=serializers.CharField())

@@ -1,4 +1,5 @@
-"""Personas and shared fixtures. The suite runs on PostgreSQL (see scripts/test.sh)."""
+"""Personas and shared fixtures. The suite runs on PostgreSQL, then on the embedded SQLite
+default with tasks in-process (see scripts/test.sh); tests marked postgres_only skip there."""
 
 import importlib
 import os
@@ -10,6 +11,7 @@ from celery.contrib.testing.worker import start_worker
 from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 
 from portal import tasks as portal_tasks
 from portal.celery import app
@@ -232,3 +234,20 @@ def acme_email(demo):
 @pytest.fixture
 def cedar_exchange(demo):
     return subscription("Cedar Bakery", "hosted-exchange")
+
+
+# --- the SQLite leg ---------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config, items):
+    """On a database other than PostgreSQL (the embedded SQLite default), tests marked
+    postgres_only are skipped, saying why."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason=f"needs PostgreSQL (row locks across connections, real workers against the "
+        f"database, or SQL only PostgreSQL speaks); this run is on {connection.vendor}"
+    )
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)

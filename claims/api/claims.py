@@ -1,29 +1,32 @@
 """`/api/v1/claims/`: claims scoped to the asker; create, upload proof, submit, withdraw."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from claims import services
-from claims.api import ERRORS, refused
+from claims import access, services
+from claims.api import ERRORS
 from claims.api.review import ReviewActions
-from claims.models import Claim
 from claims.serializers import (
     ClaimCreateSerializer,
     ClaimSerializer,
-    ErrorsSerializer,
     ProofSerializer,
     ProofUploadSerializer,
     WithdrawSerializer,
 )
 from claims.uploads import StreamingUploadHandlers, proof_download_response, rejected_uploads
-from portal.models import Organisation
+from portal import api
 
 
+@extend_schema_view(
+    list=extend_schema(
+        responses={200: ClaimSerializer(many=True), **api.error_responses(400, 401, 404)}
+    ),
+    retrieve=extend_schema(responses={200: ClaimSerializer, **api.error_responses(401, 404)}),
+)
 class ClaimViewSet(
     ReviewActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -37,39 +40,28 @@ class ClaimViewSet(
 
     def get_queryset(self):
         return (
-            Claim.objects.visible_to(self.request.user)
+            access.visible_claims(self.request.user)
             .select_related("account", "filed_by", "policy_version__policy")
             .prefetch_related("lines__subscription__service", "proofs")
         )
-
-    def _claimant_side(self, claim):
-        if (
-            not Organisation.objects.claimable_by(self.request.user)
-            .filter(pk=claim.account_id)
-            .exists()
-        ):
-            raise PermissionDenied("Only the account's own people can change its claim.")
 
     @extend_schema(request=ClaimCreateSerializer, responses={201: ClaimSerializer, **ERRORS})
     def create(self, request):
         serializer = ClaimCreateSerializer(data=request.data, user=request.user)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            claim = services.file_claim(
-                by=request.user,
-                data=services.ClaimInput(
-                    subscriptions=tuple(data["subscriptions"]),
-                    period_start=data["period_start"],
-                    period_end=data["period_end"],
-                    basis=data["basis"],
-                    representation=data["representation"],
-                    entered_timezone=data["entered_timezone"],
-                ),
-                submit=data["submit"],
-            )
-        except services.ClaimRefused as refusal:
-            return refused(refusal)
+        claim = services.file_claim(
+            by=request.user,
+            data=services.ClaimInput(
+                subscriptions=tuple(data["subscriptions"]),
+                period_start=data["period_start"],
+                period_end=data["period_end"],
+                basis=data["basis"],
+                representation=data["representation"],
+                entered_timezone=data["entered_timezone"],
+            ),
+            submit=data["submit"],
+        )
         return Response(
             self.get_serializer(self.get_queryset().get(pk=claim.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -79,36 +71,30 @@ class ClaimViewSet(
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         claim = self.get_object()
-        self._claimant_side(claim)
-        try:
-            services.submit_claim(claim=claim, by=request.user)
-        except services.ClaimRefused as refusal:
-            return refused(refusal)
+        access.require_claimant_side(request.user, claim)
+        services.submit_claim(claim=claim, by=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=claim.pk)).data)
 
     @extend_schema(request=WithdrawSerializer, responses={200: ClaimSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         claim = self.get_object()
-        self._claimant_side(claim)
+        access.require_claimant_side(request.user, claim)
         serializer = WithdrawSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.withdraw_claim(
-                claim=claim, by=request.user, reason=serializer.validated_data.get("reason", "")
-            )
-        except services.ClaimRefused as refusal:
-            return refused(refusal)
+        services.withdraw_claim(
+            claim=claim, by=request.user, reason=serializer.validated_data.get("reason", "")
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=claim.pk)).data)
 
     @extend_schema(
         request={"multipart/form-data": ProofUploadSerializer},
-        responses={201: ProofSerializer, 413: OpenApiResponse(ErrorsSerializer), **ERRORS},
+        responses={201: ProofSerializer, **ERRORS, **api.error_responses(413)},
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def proofs(self, request, pk=None):
         claim = self.get_object()
-        self._claimant_side(claim)
+        access.require_claimant_side(request.user, claim)
         request.data  # noqa: B018 - reads the body, so the handlers have seen every file
         dropped = rejected_uploads(request)
         if dropped:
@@ -118,21 +104,18 @@ class ClaimViewSet(
             )
         serializer = ProofUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            proof = services.attach_proof(
-                claim=claim,
-                by=request.user,
-                uploaded=serializer.validated_data["file"],
-                declared_kind=serializer.validated_data.get("kind") or "",
-            )
-        except services.ClaimRefused as refusal:
-            return refused(refusal)
+        proof = services.attach_proof(
+            claim=claim,
+            by=request.user,
+            uploaded=serializer.validated_data["file"],
+            declared_kind=serializer.validated_data.get("kind") or "",
+        )
         return Response(ProofSerializer(proof).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         responses={
             (200, "application/octet-stream"): OpenApiResponse(description="The file."),
-            404: ERRORS[404],
+            **api.error_responses(401, 404),
         }
     )
     @action(detail=True, methods=["get"], url_path=r"proofs/(?P<proof_pk>\d+)")

@@ -29,6 +29,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from claims import messages, notifications, signals
+from claims.access import can_decide, is_claimant_side
 from claims.evidence import Evidence
 from claims.models import (
     DECIDED_STATES,
@@ -54,7 +55,6 @@ from claims.services.filing import (
     removed_on_failure,
 )
 from claims.uploads import store
-from portal.models import Organisation, Role
 from sla import engine
 from sla.models import Incident
 from sla.quotes import maintenance_around, quote_subscription
@@ -92,21 +92,6 @@ def _refuse(field, message, *, conflict=False):
 # --- who may do what -------------------------------------------------------------------------
 
 
-def is_reviewer(user):
-    return user.is_active and user.has_role(Role.REVIEWER, Role.ADMIN)
-
-
-def can_decide(user, claim):
-    """(True, "") or (False, why): reviewers decide, never on a claim of their own side."""
-    if not is_reviewer(user):
-        return False, messages.NOT_A_REVIEWER
-    if claim.filed_by_id == user.pk:
-        return False, messages.OWN_CLAIM
-    if Organisation.objects.claimable_by(user).filter(pk=claim.account_id).exists():
-        return False, messages.OWN_CLAIM
-    return True, ""
-
-
 def _check_reviewer(user, claim):
     allowed, why = can_decide(user, claim)
     if not allowed:
@@ -114,7 +99,7 @@ def _check_reviewer(user, claim):
 
 
 def _claimant_side(user, claim):
-    if not Organisation.objects.claimable_by(user).filter(pk=claim.account_id).exists():
+    if not is_claimant_side(user, claim):
         _refuse("__all__", messages.NOT_CLAIMANT)
 
 

@@ -1,41 +1,24 @@
 """Claim pages: list, file (or save a draft), follow, withdraw, attach and download proof.
 
-Every lookup goes through `Claim.objects.visible_to(user)`: another account's claim is a 404.
+Every lookup goes through `claims.access`: another account's claim is a 404.
 """
 
 import zoneinfo
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from claims import services
+from claims import access, services
 from claims.forms import ClaimForm, ProofFormSet
 from claims.models import Claim, ClaimLine, ClaimState
 from claims.timeline import timeline_for
 from claims.uploads import StreamingUploadHandlers, proof_download_response, rejected_uploads
 from claims.views import review
-from portal.models import Organisation
 from sla.engine import parse_timezone
-
-
-def _visible_claim(request, pk):
-    return get_object_or_404(
-        Claim.objects.visible_to(request.user).select_related(
-            "account", "filed_by", "policy_version__policy"
-        ),
-        pk=pk,
-    )
-
-
-def _claimant_side(user, claim):
-    """Only the account's own people (or its reseller's agents) file, edit and withdraw."""
-    if not Organisation.objects.claimable_by(user).filter(pk=claim.account_id).exists():
-        raise PermissionDenied("Only the account's own people can change its claim.")
 
 
 @login_required
@@ -113,8 +96,8 @@ def claim_new(request):
 @login_required
 def claim_edit(request, pk):
     request.upload_handlers = StreamingUploadHandlers(request)
-    claim = _visible_claim(request, pk)
-    _claimant_side(request.user, claim)
+    claim = access.visible_claim(request.user, pk)
+    access.require_claimant_side(request.user, claim)
     if claim.state != ClaimState.DRAFT:
         flash.error(request, "Only a draft can be edited.")
         return redirect("claims:detail", pk=claim.pk)
@@ -175,7 +158,7 @@ def claim_estimate(request):
 
 @login_required
 def claim_detail(request, pk):
-    claim = _visible_claim(request, pk)
+    claim = access.visible_claim(request.user, pk)
     total, quotes = claim.estimate()
     policy_tz = parse_timezone(claim.policy.timezone)
     try:
@@ -196,9 +179,7 @@ def claim_detail(request, pk):
             "timeline": timeline_for(claim, proofs),
             "user_tz": user_tz,
             "policy_tz": policy_tz,
-            "claimant_side": Organisation.objects.claimable_by(request.user)
-            .filter(pk=claim.account_id)
-            .exists(),
+            "claimant_side": access.is_claimant_side(request.user, claim),
             **review.conversation(request, claim),
         },
     )
@@ -207,8 +188,8 @@ def claim_detail(request, pk):
 @require_POST
 @login_required
 def claim_submit(request, pk):
-    claim = _visible_claim(request, pk)
-    _claimant_side(request.user, claim)
+    claim = access.visible_claim(request.user, pk)
+    access.require_claimant_side(request.user, claim)
     try:
         services.submit_claim(claim=claim, by=request.user)
     except services.ClaimRefused as refusal:
@@ -223,8 +204,8 @@ def claim_submit(request, pk):
 @require_POST
 @login_required
 def claim_withdraw(request, pk):
-    claim = _visible_claim(request, pk)
-    _claimant_side(request.user, claim)
+    claim = access.visible_claim(request.user, pk)
+    access.require_claimant_side(request.user, claim)
     try:
         services.withdraw_claim(
             claim=claim, by=request.user, reason=request.POST.get("reason", "")[:2000]
@@ -248,8 +229,8 @@ def proof_upload(request, pk):
 
 @csrf_protect
 def _proof_upload(request, pk):
-    claim = _visible_claim(request, pk)
-    _claimant_side(request.user, claim)
+    claim = access.visible_claim(request.user, pk)
+    access.require_claimant_side(request.user, claim)
     dropped = _dropped_uploads(request)
     if dropped:
         for message in dropped:
@@ -273,7 +254,7 @@ def _proof_upload(request, pk):
 
 @login_required
 def proof_download(request, pk, proof_pk):
-    claim = _visible_claim(request, pk)
+    claim = access.visible_claim(request.user, pk)
     proof = get_object_or_404(claim.proofs, pk=proof_pk)
     return proof_download_response(
         proof.file.storage,

@@ -1,7 +1,7 @@
 """Staff review pages (the queue, the review page and its actions) and the conversation on a
 claim, for both sides.
 
-Every lookup goes through `Claim.objects.visible_to(user)`. Review pages answer 404 to anyone
+Who sees and does what is `claims.access`. Review pages answer 404 to anyone
 who is not provider staff, so they do not reveal that a claim or the page exists; their actions
 answer 403 to staff without the reviewer role. The services check who is asking again.
 """
@@ -11,17 +11,14 @@ import zoneinfo
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from claims import services
+from claims import access, filters, services
 from claims.filters import REVIEW_STATES, ReviewQueueFilter
 from claims.forms import (
     AnswerFileFormSet,
@@ -46,7 +43,6 @@ from claims.models import (
 from claims.timeline import timeline_for
 from claims.uploads import StreamingUploadHandlers, proof_download_response, rejected_uploads
 from portal.auth import needs_recent_auth, reauth_url, recent_auth_message
-from portal.models import Organisation, Role
 from sla.engine import parse_timezone
 
 QUEUE_PAGE_SIZE = 50
@@ -56,31 +52,6 @@ DECIDABLE_STATES = (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW, *DECIDED_STAT
 
 
 # --- who is asking --------------------------------------------------------------------------
-
-
-def _staff_only(user):
-    """Review pages do not exist for customers and resellers."""
-    if not (user.is_superuser or user.is_provider_staff):
-        raise Http404("No such page.")
-
-
-def _reviewers_only(user):
-    _staff_only(user)
-    if not user.has_role(Role.REVIEWER, Role.ADMIN):
-        raise PermissionDenied("Only reviewers act on claims.")
-
-
-def _visible_claim(request, pk):
-    return get_object_or_404(
-        Claim.objects.visible_to(request.user).select_related(
-            "account__reseller", "filed_by", "policy_version__policy"
-        ),
-        pk=pk,
-    )
-
-
-def _claimant_side(user, claim):
-    return Organisation.objects.claimable_by(user).filter(pk=claim.account_id).exists()
 
 
 def _user_tz(user):
@@ -111,17 +82,7 @@ def _dropped_uploads(request):
 
 
 def _queue(params):
-    lines = ClaimLine.objects.select_related(
-        "subscription__service", "subscription__policy", "subscription__organisation"
-    ).order_by("pk")
-    claims = (
-        Claim.objects.filter(state__in=REVIEW_STATES)
-        .select_related("account__reseller", "policy_version__policy", "filed_by")
-        .prefetch_related(Prefetch("lines", queryset=lines))
-        # What is due first comes first; a claim without a due date (none yet) last.
-        .order_by(F("decision_due_at").asc(nulls_last=True), "submitted_at", "pk")
-    )
-    return ReviewQueueFilter(params, queryset=claims)
+    return ReviewQueueFilter(params, queryset=filters.review_queue())
 
 
 def _with_estimates(claims):
@@ -140,7 +101,7 @@ def _with_estimates(claims):
 
 @login_required
 def review_queue(request):
-    _reviewers_only(request.user)
+    access.require_reviewer(request.user)
     filterset = _queue(request.GET)
     if filterset.is_valid():
         page = Paginator(filterset.qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -158,7 +119,7 @@ def review_queue(request):
 @login_required
 def review_queue_top(request):
     """The claims due first, for the reviewer's home page (loaded into it by htmx)."""
-    _reviewers_only(request.user)
+    access.require_reviewer(request.user)
     claims = _queue({}).qs[:HOME_QUEUE_SIZE]
     return render(
         request,
@@ -236,7 +197,7 @@ def _review_page(request, claim, *, context=None, bound=None, settle_errors=None
     maintenance_rows = [
         (records.get(str(form["maintenance_id"].value())), form) for form in forms["maintenance"]
     ]
-    can_decide, why_not = services.can_decide(user, claim)
+    can_decide, why_not = access.can_decide(user, claim)
     pending = _pending_approval(claim)
     proofs = list(claim.proofs.select_related("uploaded_by"))
     return render(
@@ -259,7 +220,7 @@ def _review_page(request, claim, *, context=None, bound=None, settle_errors=None
             "forms": forms,
             "settle_errors": settle_errors or {},
             "can_decide": can_decide,
-            "is_reviewer": user.has_role(Role.REVIEWER, Role.ADMIN),
+            "is_reviewer": access.is_reviewer(user),
             "why_not": why_not,
             "correcting": claim.state in DECIDED_STATES,
             "decidable": claim.state in DECIDABLE_STATES,
@@ -285,14 +246,14 @@ def _review_page(request, claim, *, context=None, bound=None, settle_errors=None
 @login_required
 def review(request, pk):
     """The claim as a reviewer sees it. Opening it changes nothing: "Start review" does."""
-    _staff_only(request.user)
-    claim = _visible_claim(request, pk)
+    access.require_staff(request.user)
+    claim = access.visible_claim(request.user, pk)
     return _review_page(request, claim)
 
 
 def _action_claim(request, pk):
-    _reviewers_only(request.user)
-    return _visible_claim(request, pk)
+    access.require_reviewer(request.user)
+    return access.visible_claim(request.user, pk)
 
 
 @require_POST
@@ -488,12 +449,14 @@ def message_post(request, pk):
 @csrf_protect
 def _message_post(request, pk):
     """A message to the other side: the claimant's people, or a reviewer."""
-    claim = _visible_claim(request, pk)
-    staff = request.user.is_superuser or request.user.is_provider_staff
+    claim = access.visible_claim(request.user, pk)
+    staff = access.is_staff(request.user)
     if staff:
-        _reviewers_only(request.user)
-    elif not _claimant_side(request.user, claim):
-        raise PermissionDenied("Only the account's own people write on its claim.")
+        access.require_reviewer(request.user)
+    else:
+        access.require_claimant_side(
+            request.user, claim, "Only the account's own people write on its claim."
+        )
     back = redirect("claims:review" if staff else "claims:detail", pk=claim.pk)
     form = MessageForm(request.POST, request.FILES, prefix="message")
     for message in _dropped_uploads(request):
@@ -531,9 +494,10 @@ def answer_post(request, pk):
 @csrf_protect
 def _answer_post(request, pk):
     """The claimant's answer to a request for information; its files become proof."""
-    claim = _visible_claim(request, pk)
-    if not _claimant_side(request.user, claim):
-        raise PermissionDenied("Only the account's own people answer on its claim.")
+    claim = access.visible_claim(request.user, pk)
+    access.require_claimant_side(
+        request.user, claim, "Only the account's own people answer on its claim."
+    )
     form = AnswerForm(request.POST, prefix="answer")
     files = AnswerFileFormSet(request.POST, request.FILES, prefix="answer-file")
     errors = _dropped_uploads(request)
@@ -564,7 +528,7 @@ def _answer_post(request, pk):
 
 @login_required
 def message_file_download(request, pk, message_pk, file_pk):
-    claim = _visible_claim(request, pk)
+    claim = access.visible_claim(request.user, pk)
     # A claimant cannot reach a file of an internal note, even by its address.
     message = get_object_or_404(
         Message.objects.visible_to(request.user).filter(claim=claim), pk=message_pk

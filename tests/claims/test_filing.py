@@ -233,6 +233,20 @@ def test_end_before_start_is_refused(client, alice, acme_email):
     )
 
 
+@pytest.mark.parametrize(
+    ("field", "changes"),
+    [("period_end", {"end": "2026-02-30T12:47"}), ("period_start", {"start": "2026-03-10T12:99"})],
+)
+def test_impossible_date_is_a_field_error(client, alice, acme_email, field, changes):
+    refused_by_form(
+        client,
+        alice,
+        form_data([acme_email], **changes),
+        field,
+        "Enter a date and time like 2026-03-10 14:" + ("47." if field == "period_end" else "00."),
+    )
+
+
 def test_subscriptions_of_two_accounts_are_refused(client, nora, cedar_exchange):
     delta = subscription("Delta Logistics", "hosted-exchange")
     refused_by_form(

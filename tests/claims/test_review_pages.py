@@ -8,6 +8,7 @@ from html import unescape
 import pytest
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from claims import messages, services
 from claims.models import Claim, ClaimState, Message, MessageFile
@@ -17,6 +18,7 @@ from tests.claims.conftest import END, NOW, START, upload
 
 pytestmark = pytest.mark.django_db
 QUEUE = reverse("claims:review-queue")
+API_QUEUE = "/api/v1/review-queue/"
 
 
 def file(user, subscription, *, representation=False, proof=True, now=NOW):
@@ -111,15 +113,24 @@ def test_queue_lists_claims_due_first_with_estimate_and_dates(
     assert html.count('<span class="badge overdue">overdue</span>') == 2
 
 
-def test_queue_filters(client, reviewer_user, acme_claim, cedar_claim):
+def api_queue_refs(api, params):
+    response = api.get(API_QUEUE, params)
+    assert response.status_code == 200, (params, response.json())
+    return [claim["reference"] for claim in response.json()["results"]]
+
+
+def test_queue_filters_on_the_page_and_the_api(client, reviewer_user, acme_claim, cedar_claim):
     services.request_info(claim=cedar_claim, by=reviewer_user, question="Which mailboxes?")
     services.start_review(claim=acme_claim, by=reviewer_user)
     client.force_login(reviewer_user)
+    api = APIClient()
+    api.force_authenticate(reviewer_user)
     northwind = Organisation.objects.get(name="Northwind IT")
     acme = Organisation.objects.get(name="Acme Dental")
 
     # Without a state the queue is what waits for a reviewer: not the claim waiting on Nora.
     assert queue_refs(client.get(QUEUE)) == [acme_claim.reference]
+    assert api_queue_refs(api, {}) == [acme_claim.reference]
     cases = [
         ({"state": "under_review"}, [acme_claim]),
         ({"state": "info_requested"}, [cedar_claim]),
@@ -139,6 +150,8 @@ def test_queue_filters(client, reviewer_user, acme_claim, cedar_claim):
         response = client.get(QUEUE, params)
         assert response.status_code == 200, params
         assert queue_refs(response) == [c.reference for c in expected], params
+        # The API lists the same claims for the same filters: one queue, one FilterSet.
+        assert api_queue_refs(api, params) == [c.reference for c in expected], params
 
 
 @pytest.mark.parametrize(
@@ -159,6 +172,12 @@ def test_bad_filter_value_is_a_clear_error(client, reviewer_user, acme_claim, pa
     # Never the unfiltered queue instead.
     assert response.context["rows"] == []
     assert acme_claim.reference not in html
+    api = APIClient()
+    api.force_authenticate(reviewer_user)
+    refused = api.get(API_QUEUE, params)
+    assert refused.status_code == 400
+    [field] = params
+    assert "Unknown" in refused.json()[field][0] or "Enter the date" in refused.json()[field][0]
 
 
 def test_reseller_filter_accepts_only_resellers(client, reviewer_user, acme_claim):

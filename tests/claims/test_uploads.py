@@ -487,6 +487,11 @@ def stored(tmp_path, sample, name="proofs/2026/03/0123456789abcdef0123456789abcd
     return storage, name
 
 
+# Closing a response ends the request (request_finished), which checks the database
+# connection; SQLite's in-memory test database keeps that connection open between tests.
+served = pytest.mark.django_db
+
+
 def body(response):
     try:
         return b"".join(response.streaming_content)
@@ -494,6 +499,7 @@ def body(response):
         response.close()
 
 
+@served
 def test_a_proof_is_served_as_a_download_the_csrf_client_will_not_render(tmp_path):
     sample = screenshot("PNG")
     storage, name = stored(tmp_path, sample)
@@ -512,6 +518,7 @@ def test_a_proof_is_served_as_a_download_the_csrf_client_will_not_render(tmp_pat
     assert body(response) == sample
 
 
+@served
 def test_a_non_ascii_name_is_sent_per_rfc_6266(tmp_path):
     storage, name = stored(tmp_path, ping_log(), "proofs/2026/03/ab.txt")
 
@@ -526,6 +533,7 @@ def test_a_non_ascii_name_is_sent_per_rfc_6266(tmp_path):
     assert body(response) == ping_log()
 
 
+@served
 def test_a_download_carries_the_extension_of_what_it_really_is(tmp_path):
     storage, name = stored(tmp_path, ping_log(), "proofs/2026/03/cd.txt")
 

@@ -1,5 +1,6 @@
 """quote_credit and POST /api/v1/quotes/ follow the contract of SLA_RULES.md to the letter."""
 
+import io
 import json
 import os
 import subprocess
@@ -78,6 +79,20 @@ def test_command_breakdown_explains_itself(tmp_path):
     assert "1 complete 15-minute block" in lines
 
 
+def command(stdin, *args, capsys, monkeypatch):
+    """quote_credit as `python manage.py quote_credit` runs it, in this process: (exit status,
+    standard output, standard error)."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+    out = io.StringIO()
+    try:
+        call_command("quote_credit", *args, stdout=out)
+    except SystemExit as exit:
+        status = exit.code
+    else:
+        status = 0
+    return status, out.getvalue(), capsys.readouterr().err
+
+
 def real_command(stdin, *args):
     """The command in its own process, as an outside tool runs it, on the test database."""
     db = settings.DATABASES["default"]
@@ -85,8 +100,6 @@ def real_command(stdin, *args):
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
     }
-    if db["ENGINE"].endswith("sqlite3"):
-        pytest.skip("another process cannot open the in-memory SQLite test database")
     return subprocess.run(
         [sys.executable, "manage.py", "quote_credit", *args],
         input=stdin,
@@ -149,25 +162,38 @@ def real_command(stdin, *args):
         (json.dumps([EXAMPLE, {**EXAMPLE, "monthly_fee": "x"}]), "[1].monthly_fee"),
     ],
 )
-def test_bad_input_exits_2_with_one_line_naming_the_field(payload, field):
-    result = real_command(payload.encode())
-    assert result.returncode == 2, result.stderr
-    assert result.stdout == b""
-    err = result.stderr.decode()
+def test_bad_input_exits_2_with_one_line_naming_the_field(payload, field, capsys, monkeypatch):
+    status, out, err = command(payload.encode(), capsys=capsys, monkeypatch=monkeypatch)
+    assert status == 2, err
+    assert out == ""
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith(field), err
 
 
-def test_real_command_reads_stdin_and_answers():
-    result = real_command(json.dumps(EXAMPLE).encode())
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["credit"] == "1.00"
+def test_command_reads_stdin_and_answers(capsys, monkeypatch):
+    status, out, err = command(json.dumps(EXAMPLE).encode(), capsys=capsys, monkeypatch=monkeypatch)
+    assert status == 0, err
+    assert json.loads(out)["credit"] == "1.00"
 
 
-def test_missing_input_file_is_a_clear_refusal():
-    result = real_command(b"", "--input", "/nonexistent/in.json")
-    assert result.returncode == 2
-    assert result.stderr.decode().startswith("--input: cannot read /nonexistent/in.json")
+def test_missing_input_file_is_a_clear_refusal(capsys, monkeypatch):
+    status, _, err = command(
+        b"", "--input", "/nonexistent/in.json", capsys=capsys, monkeypatch=monkeypatch
+    )
+    assert status == 2
+    assert err.startswith("--input: cannot read /nonexistent/in.json")
+
+
+@pytest.mark.postgres_only  # another process cannot open the in-memory SQLite test database
+def test_real_command_in_its_own_process():
+    """The one smoke test of the real process: stdin in, JSON out, exit status 2 on bad input."""
+    answered = real_command(json.dumps(EXAMPLE).encode())
+    assert answered.returncode == 0, answered.stderr
+    assert json.loads(answered.stdout)["credit"] == "1.00"
+    refused = real_command(b"{not json")
+    assert refused.returncode == 2
+    assert refused.stdout == b""
+    assert refused.stderr.decode().startswith("input") and refused.stderr.count(b"\n") == 1
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""Load the demo organisations, people and subscriptions. Running it twice changes nothing."""
+"""Load the demo organisations, people and subscriptions. Running it twice changes nothing.
+
+In sla, the lowest app whose data it writes (portal <- sla): portal must not import sla."""
 
 import datetime as dt
 from decimal import Decimal
@@ -11,7 +13,7 @@ from portal.models import Membership, Organisation, Role, User
 from portal.staff_groups import group_name, sync_staff_groups
 from sla.models import Policy, Service, Subscription
 
-DEMO_PASSWORD = "demo-credit-2026"
+DEMO_PASSWORD = "demo-credit-2026"  # noqa: S105 - the demo password README publishes
 SINCE = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 PROVIDER = "Hosted Services Provider"
