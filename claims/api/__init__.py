@@ -12,7 +12,7 @@ from claims.services import ClaimRefused
 from portal import api
 
 # What every operation on a claim may answer besides its success.
-ERRORS = api.error_responses(400, 401, 403, 404, 409)
+ERRORS = api.error_responses(400, 401, 403, 404, 409, 429)
 
 
 def exception_handler(exc, context):
