@@ -71,6 +71,9 @@ ANSWER_EMPTY = "Write an answer or attach a file."
 NO_QUESTION_OPEN = "There is no open request for information on this claim."
 MESSAGE_EMPTY = "Write a message."
 NOTES_ARE_STAFF_ONLY = "Only staff can write internal notes."
+MESSAGES_ARE_REVIEWERS = (
+    "Of the provider's staff, only reviewers write on a claim or add internal notes."
+)
 NO_INTERVALS = "Settle at least one downtime interval (or reject the claim)."
 INTERVAL_NAIVE = "Interval {number}: enter both instants."
 INTERVAL_ORDER = "Interval {number}: the end must be after the start."

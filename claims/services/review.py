@@ -29,7 +29,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from claims import messages, notifications, signals
-from claims.access import can_decide, is_claimant_side
+from claims.access import can_decide, is_claimant_side, is_reviewer
 from claims.evidence import Evidence
 from claims.models import (
     DECIDED_STATES,
@@ -600,6 +600,10 @@ def post_message(*, claim, by, body, internal=False, uploads=(), now=None):
         _refuse("internal", messages.NOTES_ARE_STAFF_ONLY)
     if not staff:
         _claimant_side(by, claim)
+    elif not is_reviewer(by):
+        # Billing staff see every claim but speak for the provider only through the ledger: the
+        # review pages refuse them, and so does every other path.
+        _refuse("__all__", messages.MESSAGES_ARE_REVIEWERS)
     with removed_on_failure() as stored:
         with transaction.atomic():
             claim = _locked(claim)

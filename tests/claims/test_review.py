@@ -395,3 +395,18 @@ def test_policy_version_decision_days_set_the_due_date(alice, acme_email):
     PolicyVersion.objects.filter(policy__slug="onepointsync").update(decision_days=3)
     claim = file(alice, acme_email)
     assert claim.decision_due_at == claim.submitted_at + dt.timedelta(days=3)
+
+
+def test_billing_staff_cannot_message_claimants_or_add_notes(alice, acme_email, demo):
+    claim = file(alice, acme_email)
+    billing = User.objects.get(email="billing@provider.example")
+    for internal in (False, True):
+        response = api_for(billing).post(
+            f"/api/v1/claims/{claim.pk}/messages/",
+            {"body": "A word from billing", "internal": internal},
+            format="json",
+        )
+        assert response.status_code == 400, response.content
+        assert response.json() == {"__all__": [messages.MESSAGES_ARE_REVIEWERS]}
+    assert not Message.objects.filter(claim=claim).exists()
+    assert not ClaimEvent.objects.filter(claim=claim, action__in=["message_posted", "note_added"])
