@@ -300,9 +300,9 @@ def sweep(now=None):
             )
         cursor.save()
         due = list(
-            WebhookDelivery.objects.filter(
-                state=DeliveryState.PENDING, next_attempt_at__lte=now
-            ).values_list("pk", flat=True)[:SWEEP_BATCH]
+            WebhookDelivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
         )
         transaction.on_commit(lambda: _publish(due))
     return written
