@@ -4,6 +4,7 @@ customers, sorted and paginated, and scoped (an account outside the scope is a 4
 leak)."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -48,10 +49,10 @@ def test_reseller_sees_each_end_customer_with_claims_by_state_and_credit(
     cedar = by_name["Cedar Bakery"]
     assert cedar.n_approved == 1
     assert cedar.n_submitted == 0
-    assert str(cedar.approved) == "1.00"
-    assert str(cedar.granted) == "1.00"
-    assert str(cedar.applied) == "0.00"
-    assert str(cedar.open) == "1.00"
+    assert cedar.approved == Decimal("1.00")
+    assert cedar.granted == Decimal("1.00")
+    assert cedar.applied == Decimal("0.00")
+    assert cedar.open == Decimal("1.00")
     assert cedar.next_apply_by == cedar_granted.apply_by
     body = response.content.decode()
     assert f'href="/claims/?account={cedar.pk}"' in body
@@ -64,7 +65,7 @@ def test_applied_credit_is_no_longer_open(client, nora, cedar_granted):
     billing.apply_credits(account.pk, now=NOW)
     client.force_login(nora)
     cedar = rows(client.get(URL))["Cedar Bakery"]
-    assert (str(cedar.applied), str(cedar.open)) == ("1.00", "0.00")
+    assert (cedar.applied, cedar.open) == (Decimal("1.00"), Decimal("0.00"))
     assert cedar.next_apply_by is None
 
 
