@@ -182,6 +182,10 @@ class CreditEntryQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(account__in=Organisation.objects.visible_to(user))
 
+    def for_end_customer(self, user, account_id):
+        """Entries of one account `user` may see; refused as in Claim.objects.for_end_customer."""
+        return self.filter(account=Organisation.objects.in_scope(user, account_id))
+
 
 class CreditEntry(models.Model):
     """One line of the credit ledger. Never updated or deleted: a correction is a REVERSED
@@ -326,3 +330,7 @@ class ApplyByWarning(models.Model):
 
 def month_start(day):
     return dt.date(day.year, day.month, 1)
+
+
+# The webhook outbox and its deliveries (billing.webhooks) live in a module of their own.
+from billing.models_webhooks import *  # noqa: E402, F403

@@ -8,7 +8,7 @@ from datetime import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from billing import escalation, services
+from billing import escalation, services, webhooks
 from portal.tasks import publish
 
 logger = logging.getLogger(__name__)
@@ -55,3 +55,22 @@ def run_billing_chunk(account_ids, now):
 @shared_task(acks_late=True)
 def run_billing():
     run_billing_once(timezone.now(), tasks=True)
+
+
+@shared_task(acks_late=True)
+def deliver_webhook(delivery_id):
+    """One attempt of a webhook delivery (billing.webhooks.deliver); a failure with attempts
+    left is tried again after the backoff. A lost message is published again by the sweep."""
+    retry_in = webhooks.deliver(delivery_id)
+    if retry_in is not None:
+        try:
+            deliver_webhook.apply_async((delivery_id,), countdown=retry_in)
+        except Exception:  # noqa: BLE001 - the sweep publishes what is due
+            logger.warning("could not schedule webhook delivery %s; the sweep will", delivery_id)
+    return retry_in
+
+
+@shared_task(acks_late=True)
+def sweep_webhooks():
+    """The webhook outbox sweep: events of new claim and credit rows, deliveries that are due."""
+    return webhooks.sweep()

@@ -113,6 +113,13 @@ def _grants_with_balances(user):
 @login_required
 def credit_list(request):
     grants = _grants_with_balances(request.user)
+    if request.GET.get("account"):
+        try:
+            grants = grants.for_end_customer(request.user, request.GET["account"])
+        except ValidationError as refusal:
+            context = {"page": [], "totals": {}, "openable": set()}
+            context["filter_error"] = refusal.messages[0]
+            return render(request, "billing/credits.html", context, status=400)
     columns = ("amount", "applied", "carried", "paid_out", "reversed", "open")
     totals = dict.fromkeys(columns, ZERO)
     for row in grants.values(*columns):

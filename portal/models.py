@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils.crypto import constant_time_compare
 from django.utils.timezone import now
 
+UNKNOWN_ACCOUNT = "Unknown account: choose one of your end customers from the overview."
+
 
 class Role(models.TextChoices):
     CUSTOMER_MEMBER = "customer_member", "Customer member"
@@ -125,6 +127,14 @@ class OrganisationQuerySet(models.QuerySet):
         own = memberships.values("organisation")
         resold = memberships.filter(role=Role.RESELLER_AGENT).values("organisation")
         return self.filter(Q(pk__in=own) | Q(reseller__in=resold))
+
+    def in_scope(self, user, account_id):
+        """The customer account `account_id` if `user` may see it, else ValidationError (the
+        same words for an account that does not exist and one outside the scope)."""
+        try:
+            return self.visible_to(user).customers().get(pk=int(account_id))
+        except (TypeError, ValueError, OverflowError, self.model.DoesNotExist):
+            raise ValidationError(UNKNOWN_ACCOUNT, code="account") from None
 
     def claimable_by(self, user):
         """Accounts `user` may file claims for: its own customer organisation, or, as a reseller

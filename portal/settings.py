@@ -325,6 +325,9 @@ CELERY_TASK_ROUTES = {
     "claims.tasks.send_notification": {"queue": CELERY_MAIL_QUEUE},
     "claims.tasks.send_pending": {"queue": CELERY_MAIL_QUEUE},
     "claims.tasks.escalate_deadlines": {"queue": CELERY_MAIL_QUEUE},
+    # Webhooks wait on other people's servers: never in front of grants.
+    "billing.tasks.deliver_webhook": {"queue": CELERY_MAIL_QUEUE},
+    "billing.tasks.sweep_webhooks": {"queue": CELERY_MAIL_QUEUE},
 }
 
 # A hung broker (a frozen Redis, a network that drops packets) must cost a request a bounded
@@ -358,6 +361,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 
+# --- Webhooks (billing.webhooks) ----------------------------------------------------------------
+# http:// endpoints only in development; loopback and private targets only where allowed (tests).
+WEBHOOK_ALLOW_HTTP = _setting("WEBHOOK_ALLOW_HTTP", _bool, DEBUG)
+WEBHOOK_ALLOW_PRIVATE = _setting("WEBHOOK_ALLOW_PRIVATE", _bool, False)
+WEBHOOK_TIMEOUT = _setting("WEBHOOK_TIMEOUT", _positive_float, 5.0)
+WEBHOOK_MAX_ATTEMPTS = _setting("WEBHOOK_MAX_ATTEMPTS", _positive_int, 5)
+WEBHOOK_BACKOFF_SECONDS = _setting("WEBHOOK_BACKOFF_SECONDS", _positive_float, 30.0)
+WEBHOOK_SWEEP_SECONDS = _setting("WEBHOOK_SWEEP_SECONDS", _positive_float, 30.0)
+WEBHOOK_SWEEP_LOOKBACK = _setting("WEBHOOK_SWEEP_LOOKBACK", _positive_int, 1000)
+
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Static entries; the DatabaseScheduler copies them into its tables at start-up. Each expires
 # before the next run is due, so a backlog after a worker outage runs once, not once per beat.
@@ -380,6 +393,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.run_billing",
         "schedule": 5 * 60.0,
         "options": {"expires": 5 * 60},
+    },
+    # Webhooks: events of new claim and credit rows, and deliveries due (billing.webhooks).
+    "sweep-webhooks": {
+        "task": "billing.tasks.sweep_webhooks",
+        "schedule": WEBHOOK_SWEEP_SECONDS,
+        "options": {"expires": WEBHOOK_SWEEP_SECONDS},
     },
 }
 CELERY_TIMEZONE = "UTC"

@@ -54,6 +54,12 @@ class ClaimQuerySet(models.QuerySet):
         """Claims of the accounts `user` may see (provider staff: all)."""
         return self.filter(account__in=Organisation.objects.visible_to(user))
 
+    def for_end_customer(self, user, account_id):
+        """Claims of one account `user` may see (`?account=` on the lists and exports). An id
+        that is not a number or names an account outside `user`'s scope is refused with the
+        same words, so the refusal never tells whether the account exists."""
+        return self.filter(account=Organisation.objects.in_scope(user, account_id))
+
     def awaiting_review(self):
         return self.filter(state__in=QUEUE_STATES)
 

@@ -7,6 +7,7 @@ import zoneinfo
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -31,11 +32,14 @@ def claim_list(request):
     state = request.GET.get("state")
     if state in ClaimState.values:
         claims = claims.filter(state=state)
-    return render(
-        request,
-        "claims/list.html",
-        {"claims": claims, "states": ClaimState.choices, "state": state},
-    )
+    context = {"claims": claims, "states": ClaimState.choices, "state": state}
+    if request.GET.get("account"):
+        try:
+            context["claims"] = claims.for_end_customer(request.user, request.GET["account"])
+        except ValidationError as refusal:
+            context.update(claims=claims.none(), filter_error=refusal.messages[0])
+            return render(request, "claims/list.html", context, status=400)
+    return render(request, "claims/list.html", context)
 
 
 def _input(form):
