@@ -36,7 +36,9 @@ class Command(BaseCommand):
             raise CommandError("At most 200 claims an account: raise --accounts.")
         started = time.monotonic()
         try:
-            loaded = scale_data.load(accounts, claims, long_logs=long_logs, seed=seed)
+            loaded = scale_data.load(
+                accounts, claims, long_logs=long_logs, seed=seed, say=self.stdout.write
+            )
         except scale_data.NotEmpty as exc:
             raise CommandError(
                 f"Refused: {exc}. load_scale writes into a migrated database with no claims "
