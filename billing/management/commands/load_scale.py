@@ -4,6 +4,7 @@ state with their reviews, proofs with long logs, messages, invoices and the ledg
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from bench import scale_data
 from portal.management.commands.load_demo import DEMO_PASSWORD
@@ -28,6 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args, accounts, claims, long_logs, seed, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                "load_scale writes with PostgreSQL's COPY: run it with "
+                "DATABASE_URL=postgres://... (see README, Trying it at size)."
+            )
         if accounts < 4 or claims < len(scale_data.STATES):
             raise CommandError(
                 f"--accounts must be at least 4 and --claims at least {len(scale_data.STATES)}."
