@@ -15,7 +15,8 @@ format:
 
 bench:      ## the benchmarks under bench/
 	@bash scripts/bootstrap.sh && .venv/bin/python -m bench.bench_quote
-	@bash scripts/services.sh postgres redis && .venv/bin/python -m bench.bench_month_end
+	@bash scripts/services.sh postgres redis && .venv/bin/python -m bench.bench_month_end --sizes 10000 100000 --largest-repeats 1
+	@.venv/bin/python -m bench.bench_web
 
 compose-check:
 	@bash scripts/services.sh compose

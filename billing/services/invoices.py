@@ -38,29 +38,22 @@ ON CONFLICT DO NOTHING
 RETURNING id, billing_account_id
 """
 # A line per subscription active when the cycle starts, of the billed party itself or of its
-# end customers; tax on the fee, rounded half up to cents (PostgreSQL's numeric ROUND).
+# end customers (`billed`: each made invoice's organisations, found from the chunk's own ids, so
+# the statement reads only the chunk's rows); tax on the fee, rounded half up to cents
+# (PostgreSQL's numeric ROUND).
 _LINES_SQL = """
-WITH made (invoice_id, billing_account_id, instant) AS (VALUES {values}),
-billed (invoice_id, organisation_id) AS (
-    SELECT made.invoice_id, account.organisation_id
-    FROM made JOIN billing_billingaccount account ON account.id = made.billing_account_id
-    UNION ALL
-    SELECT made.invoice_id, customer.id
-    FROM made JOIN billing_billingaccount account ON account.id = made.billing_account_id
-    JOIN portal_organisation customer ON customer.reseller_id = account.organisation_id
-)
+WITH billed (invoice_id, organisation_id, billing_account_id, instant) AS (VALUES {values})
 INSERT INTO billing_invoiceline (invoice_id, subscription_id, description, amount, tax)
-SELECT made.invoice_id, subscription.id, service.name || ' - ' || organisation.name,
+SELECT billed.invoice_id, subscription.id, service.name || ' - ' || organisation.name,
        subscription.monthly_fee, ROUND(subscription.monthly_fee * account.tax_rate, 2)
-FROM made
-JOIN billing_billingaccount account ON account.id = made.billing_account_id
-JOIN billed ON billed.invoice_id = made.invoice_id
+FROM billed
+JOIN billing_billingaccount account ON account.id = billed.billing_account_id
 JOIN portal_organisation organisation ON organisation.id = billed.organisation_id
 JOIN sla_subscription subscription ON subscription.organisation_id = organisation.id
 JOIN sla_service service ON service.id = subscription.service_id
-WHERE subscription.starts_at <= made.instant
-  AND (subscription.ends_at IS NULL OR subscription.ends_at > made.instant)
-ORDER BY made.invoice_id, organisation.name, service.position
+WHERE subscription.starts_at <= billed.instant
+  AND (subscription.ends_at IS NULL OR subscription.ends_at > billed.instant)
+ORDER BY billed.invoice_id, organisation.name, service.position
 """
 
 
@@ -79,9 +72,19 @@ def draft_invoices(billing_accounts, day, *, now):
         made = cursor.fetchall()
         if made:
             starts = {account: start for account, start, _ in cycles}
-            rows = [(invoice, account, _midnight(starts[account])) for invoice, account in made]
+            payer_of = {account.pk: account.organisation_id for account in billing_accounts}
+            end_customers = defaultdict(list)
+            for customer, reseller in Organisation.objects.filter(
+                reseller__in=list(payer_of.values())
+            ).values_list("pk", "reseller"):
+                end_customers[reseller].append(customer)
+            rows = [
+                (invoice, organisation, account, _midnight(starts[account]))
+                for invoice, account in made
+                for organisation in (payer_of[account], *end_customers[payer_of[account]])
+            ]
             cursor.execute(
-                _LINES_SQL.format(values=", ".join(["(%s, %s, %s)"] * len(rows))),
+                _LINES_SQL.format(values=", ".join(["(%s, %s, %s, %s)"] * len(rows))),
                 [value for row in rows for value in row],
             )
     return len(made)

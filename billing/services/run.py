@@ -2,8 +2,8 @@
 
 import logging
 
-from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Exists, OuterRef
 
 from billing.models import BillingAccount
 from billing.services.applying import apply_open_credit, pay_out_terminated
@@ -23,9 +23,20 @@ def bill(billing_account_ids, now):
     current cycle's drafts, issue the drafts whose cycle ended (credit applied first), pay out
     terminated resellers, apply open credit to the current drafts."""
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A chunk's queries read a few hundred rows each, but their estimates over tables
+            # of 100,000s of rows pass PostgreSQL's JIT threshold: compiling cost seconds a
+            # query (EXPLAIN ANALYZE's "JIT:" block), far more than running it.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
         accounts = lock_billing_accounts(billing_account_ids)
         payers = [account.organisation_id for account in accounts]
-        owners = Organisation.objects.filter(Q(pk__in=payers) | Q(reseller__in=payers))
+        # The chunk's accounts as a list of ids (the payers and their end customers, each
+        # found by its index), so that finding their awards starts from their claims: an OR of
+        # pk and reseller in a subquery scanned every organisation for every chunk.
+        owners = payers + list(
+            Organisation.objects.filter(reseller__in=payers).values_list("pk", flat=True)
+        )
         grant_credits(pending_awards().filter(claim__account__in=owners), now=now)
         draft_invoices(accounts, now.date(), now=now)
         issue_ended(accounts, now=now)
