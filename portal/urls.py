@@ -8,6 +8,7 @@ from portal import health, views
 api_v1 = [
     path("", include("sla.api_urls")),
     path("", include("claims.api_urls")),
+    path("", include("billing.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
