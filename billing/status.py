@@ -179,7 +179,7 @@ class LedgerStatus(ClaimsOnly):
         )
 
     def _month(self, claim, decision, award, grant, moves, outcome, cap_users, currency):
-        sums = defaultdict(Decimal)
+        sums = defaultdict(lambda: ZERO)
         invoices, carried_to = [], ""
         for entry in moves.get(grant.pk, []) if grant is not None else []:
             sums[entry.kind] += entry.amount
