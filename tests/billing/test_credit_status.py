@@ -168,7 +168,9 @@ def test_applied_then_the_status_names_the_invoice(alice, capped, reviewer2):
     assert credit.next_step == status.NEXT[status.Stage.APPLIED]
 
 
-def test_a_rejected_claim_says_so_not_that_staff_settle_it(client, alice, acme_email, reviewer_user):
+def test_a_rejected_claim_says_so_not_that_staff_settle_it(
+    client, alice, acme_email, reviewer_user
+):
     claim = approved(alice, acme_email, reviewer=reviewer_user)
     claims.reject(claim=claim, by=reviewer_user, reason="Duplicate of a ticket.")
     client.force_login(alice)
