@@ -33,6 +33,9 @@ CHANGED = "Claim {reference}: {state}"
 ANSWERED = "Claim {reference}: {author} answered your request for information"
 MESSAGE_TO_CLAIMANT = "Claim {reference}: a message from our staff"
 MESSAGE_TO_REVIEWERS = "Claim {reference}: a message from {author}"
+GRANTED = "Claim {reference}: {granted} granted"
+CUT_BY_CAP = "Claim {reference}: {granted} granted, {cut} cut by a cap"
+SECOND_REVIEW = "Claim {reference}: an approval of {amount} waits for your confirmation"
 
 # Mail still waiting this long after it was queued is sent by the sweep: by then its own task
 # has had its chance.
@@ -147,7 +150,12 @@ def send_pending(now):
 
 def claim_filed(claim):
     """Tell the claimant their claim was received, and the reviewers that one is waiting."""
-    context = {"claim": claim, "lines": claim.lines.select_related("subscription__service")}
+    context = {
+        "claim": claim,
+        "lines": claim.lines.select_related("subscription__service"),
+        "path": claim_path(claim),
+        "review_path": site_url(reverse("claims:review", args=[claim.pk])),
+    }
     queue(
         key=f"claim-{claim.pk}:filed:claimant",
         recipients=[claim.filed_by.email],
@@ -183,6 +191,50 @@ def claim_changed(claim, *, by, reason="", decision=None):
         recipients=[claim.filed_by.email],
         subject=CHANGED.format(reference=claim.reference, state=state.label),
         body=render_to_string("claims/mail/changed.txt", context),
+    )
+    if state == ClaimState.AWAITING_SECOND and decision is not None:
+        second_review_wanted(claim, decision)
+
+
+def second_review_wanted(claim, decision):
+    """Tell the other reviewers that an approval waits for a second reviewer's confirmation
+    (the approving reviewer cannot confirm it)."""
+    amount = _credit(claim, decision)
+    queue(
+        key=f"claim-{claim.pk}:second-review:decision-{decision.pk}",
+        recipients=_emails(reviewers().exclude(pk=decision.decided_by_id)),
+        subject=SECOND_REVIEW.format(reference=claim.reference, amount=amount),
+        body=render_to_string(
+            "claims/mail/second_review.txt",
+            {
+                "claim": claim,
+                "decision": decision,
+                "amount": amount,
+                "path": site_url(reverse("claims:review", args=[claim.pk])),
+            },
+        ),
+    )
+
+
+def credit_granted(claim, status, *, key):
+    """Tell the claimant what the ledger granted for the claim's decision in force, and, when a
+    cap cut it, which cap and by how much. `status`: the claim's claims.status.CreditStatus;
+    `key` names the decision, so one decision's grant mails once. Billing calls it when it
+    grants, in the granting transaction."""
+    money = status.currency
+    subject = CUT_BY_CAP if status.cut > 0 else GRANTED
+    queue(
+        key=f"claim-{claim.pk}:granted:{key}",
+        recipients=[claim.filed_by.email],
+        subject=subject.format(
+            reference=claim.reference,
+            granted=f"{status.granted} {money}",
+            cut=f"{status.cut} {money}",
+        ),
+        body=render_to_string(
+            "claims/mail/granted.txt",
+            {"claim": claim, "status": status, "path": claim_path(claim)},
+        ),
     )
 
 
@@ -224,7 +276,12 @@ def message_posted(claim, message):
 
 
 def claim_path(claim):
-    return reverse("claims:detail", args=[claim.pk])
+    """The claim page's absolute address (SITE_URL): mail is read outside the portal."""
+    return site_url(reverse("claims:detail", args=[claim.pk]))
+
+
+def site_url(path):
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def _emails(users):

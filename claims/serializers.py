@@ -6,6 +6,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from claims.models import Claim, Message, Proof, ProofKind
+from claims.status import CreditStatusField
 from sla.models import Subscription
 
 
@@ -50,6 +51,7 @@ class ClaimSerializer(serializers.ModelSerializer):
     filed_by = serializers.EmailField(source="filed_by.email")
     decisions = serializers.SerializerMethodField()
     messages = serializers.SerializerMethodField()
+    credit_status = CreditStatusField()
 
     class Meta:
         model = Claim
@@ -75,6 +77,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "created_at",
             "submitted_at",
             "proofs",
+            "credit_status",
         ]
 
     def get_decisions(self, claim) -> list[dict]:

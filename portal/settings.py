@@ -31,6 +31,14 @@ def _setting(name, parse, default):
         raise ImproperlyConfigured(f"{name}={raw!r} is not valid: {exc}") from None
 
 
+def _site_url(raw):
+    """An absolute http(s) address without a trailing slash."""
+    value = raw.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")) or "://" == value[-3:]:
+        raise ValueError("must start with http:// or https:// and name a host")
+    return value
+
+
 def _bool(raw):
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
@@ -302,6 +310,8 @@ EMAIL_USE_TLS = bool(_mail.get("EMAIL_USE_TLS"))
 EMAIL_USE_SSL = bool(_mail.get("EMAIL_USE_SSL"))
 EMAIL_FILE_PATH = _mail.get("EMAIL_FILE_PATH") or None
 DEFAULT_FROM_EMAIL = _setting("DEFAULT_FROM_EMAIL", str, "SLA credits <credits@localhost>")
+# The portal's address as its users reach it: mail carries absolute links built on it.
+SITE_URL = _setting("SITE_URL", _site_url, "http://127.0.0.1:8000")
 
 # --- Celery -------------------------------------------------------------------------------------
 # With no REDIS_URL, tasks run in-process (eager) so the embedded default needs no services.

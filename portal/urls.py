@@ -8,6 +8,7 @@ from portal import api_me, health, views
 api_v1 = [
     path("", include("sla.api_urls")),
     path("", include("claims.api_urls")),
+    path("", include("billing.api_urls")),
     path("me/", api_me.me, name="api-me"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

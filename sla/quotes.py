@@ -73,14 +73,41 @@ def maintenance_around(subscription, start, end):
     )
 
 
-def quote_subscription(subscription, intervals, *, already_credited=Decimal("0"), maintenance=None):
+def _nothing_credited(subscriptions, start, end, *, exclude_claim=None):
+    return {subscription.pk: Decimal("0") for subscription in subscriptions}
+
+
+# What was already granted against each subscription's cap: sla has no ledger, so the credit
+# status provider (claims.status.register, which billing fills in) installs the ledger's reader.
+_credited = _nothing_credited
+
+
+def register_credited(reader):
+    """`reader(subscriptions, start, end, *, exclude_claim=None)` -> {subscription id: Decimal}."""
+    global _credited  # noqa: PLW0603 -- one reader, installed at start-up
+    _credited = reader
+
+
+def quote_subscription(
+    subscription,
+    intervals,
+    *,
+    already_credited=Decimal("0"),
+    maintenance=None,
+    exclude_claim=None,
+):
     """Quote downtime `intervals` [(start, end, exception)] on one subscription, excusing the
     provider's recorded maintenance (or the `maintenance` records given) as the policy says.
+    The cap counts what the ledger already granted against it (not counting `exclude_claim`'s
+    own credit) on top of `already_credited`.
 
     Returns (quote, maintenance records considered).
     """
     start = min(i[0] for i in intervals)
     end = max(i[1] for i in intervals)
+    already_credited += _credited([subscription], start, end, exclude_claim=exclude_claim).get(
+        subscription.pk, Decimal("0")
+    )
     if maintenance is None:
         maintenance = maintenance_around(subscription, start, end)
     # OnePointSync caps an account's month at its recurring charge; the account's active fees

@@ -33,6 +33,7 @@ from billing.services.ledger import (
     settle_claims,
     write_movement,
 )
+from billing.status import notify_granted
 from claims.models import Award, Claim, Decision
 from sla.models import Subscription
 
@@ -316,6 +317,8 @@ def grant_credits(awards, *, now):
     written += CreditEntry.objects.bulk_create(entries)
     GrantOutcome.objects.bulk_create(outcomes)
     settle_claims([outcome.claim_id for outcome in outcomes], now)
+    # The claimant hears what was granted and what a cap cut, with the grant's transaction.
+    notify_granted(outcomes)
     return written
 
 

@@ -147,17 +147,21 @@ class Claim(models.Model):
         """The SLA engine's quote for this claim: see `estimate_for`."""
         lines = self.lines.select_related("subscription__service", "subscription__policy")
         return self.estimate_for(
-            [line.subscription for line in lines], self.period_start, self.period_end
+            [line.subscription for line in lines],
+            self.period_start,
+            self.period_end,
+            exclude_claim=self.pk,
         )
 
     @staticmethod
-    def estimate_for(subscriptions, start, end):
+    def estimate_for(subscriptions, start, end, *, exclude_claim=None):
         """Quote [start, end) as downtime on each subscription, with the provider's recorded
         maintenance excused. Returns (total, [(subscription, quote, maintenance)]).
 
         Subscriptions are quoted in order, each counting what the ones before it took from a
         shared cap (OnePointSync caps the account's month as a whole; across several months
-        this is conservative, and review settles the exact figure).
+        this is conservative, and review settles the exact figure), on top of what the ledger
+        already granted against the cap (claims.status.credited; not `exclude_claim`'s own).
         """
         total = Decimal("0.00")
         rows = []
@@ -168,6 +172,7 @@ class Claim(models.Model):
                 subscription,
                 [(start, end, None)],
                 already_credited=total if shared_cap else Decimal("0"),
+                exclude_claim=exclude_claim,
             )
             total += quote.credit
             rows.append((subscription, quote, maintenance))

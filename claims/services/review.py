@@ -172,6 +172,7 @@ def _quote(claim, intervals, calls, records):
             downtime,
             already_credited=total if shared_cap else Decimal("0"),
             maintenance=[r for r in considered if r.service_id == subscription.service_id],
+            exclude_claim=claim.pk,
         )
         total += quote.credit
         rows.append((subscription, quote, considered))

@@ -111,6 +111,10 @@ def test_approval_on_a_frozen_broker_answers_and_the_sweep_grants_it(
                     lambda: CreditEntry.objects.filter(claim=claim, kind="applied").exists(),
                     "the billing run to grant and apply the approval",
                 )
+                # The grant queued its own mail (the amount granted); its send may have skipped
+                # the just-recovered broker, so the next sweep sends it.
+                Notification.objects.update(created_at=F("created_at") - dt.timedelta(minutes=2))
+                send_pending.delay()
                 wait_for(lambda: not Notification.objects.pending().exists(), "the mail sweep")
     finally:
         use_queues(*previous)
