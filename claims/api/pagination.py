@@ -4,9 +4,10 @@ index range from the cursor's row, no OFFSET over a full sort) and a row filed m
 shifts a page.
 
 The order is the view's `ordering`, field names with "-" for descending, the last one unique
-(the id). A cursor carries the boundary row's value of every one of them; it is opaque to
-clients. Nullable columns sort their NULLs last going forwards (as PostgreSQL's ASC does, so an
-ordinary index serves both directions).
+(the id); `ordering_never_null` names nullable columns its rows always fill. A cursor carries
+the boundary row's value of every one of them; it is opaque to clients. Other nullable columns
+sort their NULLs last going forwards (as PostgreSQL's ASC does, so an ordinary index serves
+both directions).
 """
 
 import base64
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as FieldValueError
 from django.db.models import F, Field, Q
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -36,6 +38,7 @@ class Key:
 
     field: Field
     descending: bool
+    nullable: bool
 
     @property
     def name(self):
@@ -44,7 +47,7 @@ class Key:
     def order(self, backwards):
         column = F(self.name)
         descending = self.descending != backwards
-        if not self.field.null:
+        if not self.nullable:
             return column.desc() if descending else column.asc()
         # NULLs last going forwards, so first going backwards.
         nulls = {"nulls_first": True} if backwards else {"nulls_last": True}
@@ -63,16 +66,19 @@ class Key:
             return Q(**{f"{self.name}__isnull": False}) if backwards else NOTHING
         lookup = "lt" if self.descending != backwards else "gt"
         found = Q(**{f"{self.name}__{lookup}{'e' if inclusive else ''}": value})
-        if self.field.null and not backwards:
+        if self.nullable and not backwards:
             found |= Q(**{f"{self.name}__isnull": True})
         return found
 
 
-def keys_of(model, ordering):
+def keys_of(model, ordering, never_null=()):
+    """The keys of `ordering`; `never_null` names nullable columns the list's rows always fill
+    (the NULL branches would cost the index its range)."""
     keys = []
     for name in ordering:
         field = model._meta.get_field(name.lstrip("-"))
-        keys.append(Key(field=field, descending=name.startswith("-")))
+        nullable = field.null and field.name not in never_null
+        keys.append(Key(field=field, descending=name.startswith("-"), nullable=nullable))
     return keys
 
 
@@ -80,6 +86,12 @@ def rows_beyond(keys, position, backwards):
     """Rows strictly after `position` in the direction of travel: the first column beyond it,
     or equal on it and beyond on the next... The first term alone again, inclusive, gives the
     database a range on the leading column's index."""
+    directions = {key.descending for key in keys}
+    if len(directions) == 1 and not any(key.nullable for key in keys):
+        # One row comparison, (a, b, id) > (x, y, z): PostgreSQL reads it as a range of the
+        # index on those columns, and estimates it as one.
+        lookup = TupleLessThan if directions.pop() != backwards else TupleGreaterThan
+        return lookup(Tuple(*(F(key.name) for key in keys)), tuple(position))
     found = NOTHING
     equal = Q()
     for key, value in zip(keys, position, strict=True):
@@ -96,7 +108,11 @@ class KeysetPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.page_size = self.get_page_size(request)
-        self.keys = keys_of(queryset.model, getattr(view, "ordering", None) or self.ordering)
+        self.keys = keys_of(
+            queryset.model,
+            getattr(view, "ordering", None) or self.ordering,
+            getattr(view, "ordering_never_null", ()),
+        )
         position, backwards = self.decode_cursor(request)
         queryset = queryset.order_by(*(key.order(backwards) for key in self.keys))
         if position is not None:
@@ -153,7 +169,7 @@ class KeysetPagination(BasePagination):
     @staticmethod
     def _value(key, raw):
         if raw is None:
-            if not key.field.null:
+            if not key.nullable:
                 raise ValueError
             return None
         if not isinstance(raw, str | int) or isinstance(raw, bool):

@@ -47,6 +47,8 @@ class ReviewQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     # The queue's order (claims.filters.review_queue), the id breaking ties: index
     # claim_queue_due (migration 0008).
     ordering = ("decision_due_at", "submitted_at", "id")
+    # Filing sets both (claims.services.submit_claim) and every queue state is filed.
+    ordering_never_null = ("decision_due_at", "submitted_at")
 
     def get_queryset(self):
         if not access.is_reviewer(self.request.user):
