@@ -242,6 +242,9 @@ class CreditEntry(models.Model):
     class Meta:
         ordering = ["at", "pk"]
         verbose_name_plural = "credit entries"
+        # The ledger lists entries by instant, the id breaking ties, both ways (a btree serves
+        # ascending and descending alike).
+        indexes = [models.Index(fields=["at", "id"], name="creditentry_at_id")]
         constraints = [
             models.CheckConstraint(name="creditentry_amount_positive", condition=Q(amount__gt=0)),
             models.CheckConstraint(

@@ -3,16 +3,96 @@
 import zoneinfo
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from claims.models import Claim, Message, Proof, ProofKind
+from claims.evidence import Evidence
+from claims.models import Claim, Proof, ProofKind
 from claims.status import CreditStatusField
 from sla.models import Subscription
 
+# A claim's detail shows at most this many failure episodes per proof (those touching the
+# claimed period first), so a claim with 20 long logs stays well under 100 KB; the counts
+# cover every episode and the download link gives the whole file.
+EPISODES_SHOWN = 5
+
+
+class EpisodeSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    seconds = serializers.IntegerField()
+    probes = serializers.IntegerField()
+    outcomes = serializers.DictField(child=serializers.IntegerField())
+    lines = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The file's lines of the first and last probe."
+    )
+    first_line = serializers.CharField()
+    last_line = serializers.CharField()
+
+
+class ReadingSerializer(serializers.Serializer):
+    """What the portal read from a proof file: its summary and failure episodes, not every
+    probe (the file itself is at the proof's download_url)."""
+
+    readable = serializers.BooleanField()
+    kind = serializers.CharField(allow_null=True)
+    format = serializers.CharField()
+    target = serializers.CharField(allow_null=True)
+    first_at = serializers.DateTimeField(allow_null=True)
+    last_at = serializers.DateTimeField(allow_null=True)
+    counts = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Probes by outcome, over the whole file."
+    )
+    episodes = serializers.IntegerField(help_text="Runs of failure and of success.")
+    failure_episodes = serializers.IntegerField()
+    failures = EpisodeSerializer(
+        many=True,
+        required=False,
+        help_text=f"On a claim's detail: at most {EPISODES_SHOWN} failure episodes, those "
+        "touching the claimed period first, in time order. Not on list pages.",
+    )
+    notes = serializers.ListField(child=serializers.CharField())
+
+
+def reading(proof, *, episodes_shown):
+    """(summary, reading) of a proof from what is stored, raw or compact (Evidence.from_dict
+    reads both); (\"\", None) for a file nothing was read from."""
+    stored = proof.evidence
+    if not stored:
+        return "", None
+    evidence = Evidence.from_dict(stored)
+    claim = proof.claim
+    summary = stored.get("summary") or evidence.summary(claim.period_start, claim.period_end)
+    compact = evidence.compact()
+    found = {
+        key: compact[key]
+        for key in ("readable", "kind", "format", "target", "first_at", "last_at", "counts")
+    }
+    failing = evidence.failure_episodes
+    found["episodes"] = len(evidence.episodes)
+    found["failure_episodes"] = len(failing)
+    found["notes"] = compact["notes"]
+    if episodes_shown:
+        touching = sorted(
+            failing,
+            key=lambda e: (
+                not (e.start < claim.period_end and e.end >= claim.period_start),
+                e.start,
+            ),
+        )
+        shown = sorted(touching[:episodes_shown], key=lambda e: e.start)
+        found["failures"] = [{**e.to_dict(), "seconds": e.seconds} for e in shown]
+    return summary, found
+
 
 class ProofSerializer(serializers.ModelSerializer):
+    """A proof file and what was read from it; `episodes_shown` failure episodes each."""
+
+    episodes_shown = EPISODES_SHOWN
+
     download_url = serializers.SerializerMethodField()
-    evidence_summary = serializers.CharField(read_only=True)
+    evidence_summary = serializers.SerializerMethodField()
+    reading = serializers.SerializerMethodField()
 
     class Meta:
         model = Proof
@@ -26,13 +106,33 @@ class ProofSerializer(serializers.ModelSerializer):
             "declared_kind",
             "read",
             "evidence_summary",
-            "evidence",
+            "reading",
             "uploaded_at",
             "download_url",
         ]
 
+    def _read(self, proof):
+        # Both fields come from one reading of the stored evidence.
+        cache = self.context.setdefault("_readings", {})
+        if proof.pk not in cache:
+            cache[proof.pk] = reading(proof, episodes_shown=self.episodes_shown)
+        return cache[proof.pk]
+
     def get_download_url(self, proof) -> str:
         return f"/api/v1/claims/{proof.claim_id}/proofs/{proof.pk}/"
+
+    def get_evidence_summary(self, proof) -> str:
+        return self._read(proof)[0]
+
+    @extend_schema_field(ReadingSerializer(allow_null=True))
+    def get_reading(self, proof):
+        return self._read(proof)[1]
+
+
+class ProofListSerializer(ProofSerializer):
+    """A proof on a list page: counts of episodes, not the episodes."""
+
+    episodes_shown = 0
 
 
 class LineSerializer(serializers.Serializer):
@@ -41,6 +141,10 @@ class LineSerializer(serializers.Serializer):
 
 
 class ClaimSerializer(serializers.ModelSerializer):
+    """A claim as its detail shows it. Decisions and messages come prefetched
+    (`claims.api.claims.ClaimViewSet.get_queryset`): a page costs the same queries whatever its
+    size."""
+
     reference = serializers.CharField(read_only=True)
     account = serializers.CharField(source="account.name")
     account_id = serializers.IntegerField()
@@ -81,15 +185,17 @@ class ClaimSerializer(serializers.ModelSerializer):
         ]
 
     def get_decisions(self, claim) -> list[dict]:
-        decisions = claim.decisions.select_related("decided_by", "corrects", "confirms")
-        return DecisionSerializer(decisions, many=True).data
+        return DecisionSerializer(claim.decisions.all(), many=True).data
 
     def get_messages(self, claim) -> list[dict]:
-        request = self.context.get("request")
-        if request is None:
-            return []
-        visible = Message.objects.visible_to(request.user).filter(claim=claim)
-        return MessageSerializer(visible.select_related("author"), many=True).data
+        # Prefetched as `visible_messages`: only what the asker may see.
+        return MessageSerializer(getattr(claim, "visible_messages", []), many=True).data
+
+
+class ClaimListSerializer(ClaimSerializer):
+    """A claim on a list page: each proof's reading without its episodes."""
+
+    proofs = ProofListSerializer(many=True)
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -204,7 +310,18 @@ class QueueClaimSerializer(serializers.ModelSerializer):
         return [line.subscription.service.slug for line in claim.lines.all()]
 
     def get_estimate(self, claim) -> str:
-        return str(claim.estimate()[0])
+        # The page's lines come with what the quote reads (`claims.api.review`): maintenance
+        # records in `context["maintenance"]` by line, the account's active fees as `mrc_paid`.
+        lines = claim.lines.all()
+        maintenance = self.context.get("maintenance")
+        total, _ = Claim.estimate_for(
+            [line.subscription for line in lines],
+            claim.period_start,
+            claim.period_end,
+            maintenance=None if maintenance is None else [maintenance[line.pk] for line in lines],
+            mrc_paid=[getattr(line, "mrc_paid", None) for line in lines],
+        )
+        return str(total)
 
 
 class IntervalInputSerializer(serializers.Serializer):

@@ -104,9 +104,11 @@ class Policy(models.Model):
 
     def _versions_newest_first(self):
         if not hasattr(self, "_version_cache"):
-            self._version_cache = list(
-                self.versions.order_by("-effective_from").prefetch_related("exception_categories")
-            )
+            # A list of many claims prefetches `versions` (with their exception categories).
+            prefetched = getattr(self, "_prefetched_objects_cache", {}).get("versions")
+            if prefetched is None:
+                prefetched = self.versions.prefetch_related("exception_categories")
+            self._version_cache = sorted(prefetched, key=lambda v: v.effective_from, reverse=True)
         return self._version_cache
 
 

@@ -2,6 +2,10 @@
 (`POST /api/v1/claims/{id}/approve/` ...). Each step calls one service; refusals are 400, or 409
 when the claim's state has moved on (already decided, waiting for a second reviewer)."""
 
+from decimal import Decimal
+
+from django.db.models import OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -11,8 +15,9 @@ from rest_framework.response import Response
 
 from claims import access, services
 from claims.api import ERRORS
+from claims.api.pagination import KeysetPagination
 from claims.filters import ReviewQueueFilter, review_queue
-from claims.models import Claim
+from claims.models import Claim, ClaimLine
 from claims.serializers import (
     AnswerSerializer,
     ApproveSerializer,
@@ -28,6 +33,8 @@ from claims.serializers import (
 )
 from portal import api
 from portal.auth import needs_recent_auth, recent_auth_message
+from sla.models import PolicyVersion
+from sla.quotes import active_fees, maintenance_around_each
 
 
 class ReviewQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -36,11 +43,45 @@ class ReviewQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = QueueClaimSerializer
     filterset_class = ReviewQueueFilter
+    pagination_class = KeysetPagination
+    # The queue's order (claims.filters.review_queue), the id breaking ties: index
+    # claim_queue_due (migration 0008).
+    ordering = ("decision_due_at", "submitted_at", "id")
+    # Filing sets both (claims.services.submit_claim) and every queue state is filed.
+    ordering_never_null = ("decision_due_at", "submitted_at")
 
     def get_queryset(self):
         if not access.is_reviewer(self.request.user):
             return Claim.objects.none()
-        return review_queue()
+        # Each line with what its estimate reads: the policy's versions (prefetched once for
+        # the page) and the account's active fees at the claim's start (a subquery).
+        lines = (
+            ClaimLine.objects.select_related(
+                "subscription__service", "subscription__policy", "subscription__organisation"
+            )
+            .annotate(
+                mrc_paid=Coalesce(
+                    Subquery(
+                        active_fees(
+                            OuterRef("subscription__organisation"), OuterRef("period_start")
+                        )
+                    ),
+                    Value(Decimal("0")),
+                )
+            )
+            .order_by("pk")
+        )
+        versions = PolicyVersion.objects.select_related("policy").prefetch_related(
+            "exception_categories"
+        )
+        return (
+            review_queue()
+            .prefetch_related(None)
+            .prefetch_related(
+                Prefetch("lines", queryset=lines),
+                Prefetch("lines__subscription__policy__versions", queryset=versions),
+            )
+        )
 
     @extend_schema(
         responses={200: QueueClaimSerializer(many=True), **api.error_responses(400, 401, 404)}
@@ -48,7 +89,18 @@ class ReviewQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         if not access.is_reviewer(request.user):
             raise NotFound()
-        return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        lines = [line for claim in page for line in claim.lines.all()]
+        # One query for the maintenance every estimate on the page excuses.
+        found = maintenance_around_each(
+            [(line.subscription, line.period_start, line.period_end) for line in lines]
+        )
+        context = {
+            **self.get_serializer_context(),
+            "maintenance": {line.pk: records for line, records in zip(lines, found, strict=True)},
+        }
+        serializer = QueueClaimSerializer(page, many=True, context=context)
+        return self.get_paginated_response(serializer.data)
 
 
 class ReviewActions:

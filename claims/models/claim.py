@@ -108,6 +108,21 @@ class Claim(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The claims lists, newest first, the id breaking ties (API keyset pages).
+            models.Index(fields=["created_at", "id"], name="claim_created_id"),
+            # Filters by state (the queue's states, a customer's drafts...).
+            models.Index(fields=["state"], name="claim_state"),
+            # The review queue: what is due first, among the claims staff review (its states
+            # as in claims.filters.REVIEW_STATES), in the order its pages walk.
+            models.Index(
+                fields=["decision_due_at", "submitted_at", "id"],
+                name="claim_queue_due",
+                condition=Q(
+                    state__in=["submitted", "under_review", "info_requested", "awaiting_second"]
+                ),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="claim_period_ends_after_start", condition=Q(period_end__gt=F("period_start"))
@@ -154,9 +169,13 @@ class Claim(models.Model):
         )
 
     @staticmethod
-    def estimate_for(subscriptions, start, end, *, exclude_claim=None):
+    def estimate_for(
+        subscriptions, start, end, *, exclude_claim=None, maintenance=None, mrc_paid=None
+    ):
         """Quote [start, end) as downtime on each subscription, with the provider's recorded
         maintenance excused. Returns (total, [(subscription, quote, maintenance)]).
+        `maintenance` and `mrc_paid`, lists in the order of `subscriptions`, are what
+        `quote_subscription` would read for each, when already read (a page of claims).
 
         Subscriptions are quoted in order, each counting what the ones before it took from a
         shared cap (OnePointSync caps the account's month as a whole; across several months
@@ -165,17 +184,19 @@ class Claim(models.Model):
         """
         total = Decimal("0.00")
         rows = []
-        for subscription in subscriptions:
+        for i, subscription in enumerate(subscriptions):
             terms = subscription.policy.terms_for()(start)
             shared_cap = terms.cap_basis == PolicyVersion.CapBasis.MRC_PAID
-            quote, maintenance = quote_subscription(
+            quote, excused = quote_subscription(
                 subscription,
                 [(start, end, None)],
                 already_credited=total if shared_cap else Decimal("0"),
                 exclude_claim=exclude_claim,
+                maintenance=None if maintenance is None else maintenance[i],
+                mrc_paid=None if mrc_paid is None else mrc_paid[i],
             )
             total += quote.credit
-            rows.append((subscription, quote, maintenance))
+            rows.append((subscription, quote, excused))
         return total, rows
 
 
