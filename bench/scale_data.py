@@ -55,10 +55,10 @@ from claims.services import attach_proof
 from claims.services.awards import allocate, month_of
 from claims.services.filing import _stored
 from claims.uploads import server_name
-from portal.management.commands.load_demo import DEMO_PASSWORD, PROVIDER
 from portal.models import Membership, Organisation, Role, User
 from portal.staff_groups import group_name, sync_staff_groups
 from sla import engine
+from sla.management.commands.load_demo import DEMO_PASSWORD, PROVIDER
 from sla.models import Incident, Policy, Service, Subscription
 
 NOW = dt.datetime(2026, 11, 16, 12, 0, tzinfo=dt.UTC)

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from bench import scale_data
-from portal.management.commands.load_demo import DEMO_PASSWORD
+from sla.management.commands.load_demo import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
