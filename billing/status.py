@@ -97,39 +97,61 @@ class LedgerStatus(ClaimsOnly):
     def credited(self, subscriptions, start, end, *, exclude_claim=None):
         """Net credit granted against each subscription's cap, per month [start, end) touches
         (month starts in UTC, a day either side: the policy's month is within it)."""
-        subscriptions = list(subscriptions)
-        if not subscriptions:
-            return {}
-        months = _months(start - dt.timedelta(days=1), end + dt.timedelta(days=1))
-        accounts = {s.organisation_id for s in subscriptions}
-        rows = (
-            CreditEntry.objects.filter(
-                kind__in=(CreditKind.GRANTED, CreditKind.REVERSED),
-                service_month__in=months,
-                account__in=accounts,
+        return self.credited_each([(subscriptions, start, end, exclude_claim)])[0]
+
+    def credited_each(self, requests):
+        """`credited` for many (subscriptions, start, end, exclude_claim) at once: one ledger
+        query for all of them (a page of claims), the claim each excludes taken off in memory."""
+        requests = [(list(subs), start, end, claim) for subs, start, end, claim in requests]
+        windows = [
+            _months(start - dt.timedelta(days=1), end + dt.timedelta(days=1))
+            for _, start, end, _ in requests
+        ]
+        accounts = {s.organisation_id for subs, _, _, _ in requests for s in subs}
+        months = {month for window in windows for month in window}
+        rows = []
+        if accounts:
+            rows = (
+                CreditEntry.objects.filter(
+                    kind__in=(CreditKind.GRANTED, CreditKind.REVERSED),
+                    service_month__in=months,
+                    account__in=accounts,
+                )
+                .order_by()
+                .values_list("account", "subscription", "service_month", "claim", "kind")
+                .annotate(total=Sum("amount"))
             )
-            .exclude(claim=exclude_claim)
-            .order_by()
-            .values_list("account", "subscription", "service_month", "kind")
-            .annotate(total=Sum("amount"))
-        )
-        used = defaultdict(Decimal)
-        for account, subscription, month, kind, total in rows:
+        # (scope, id, month) -> {claim id: net granted}
+        used = defaultdict(lambda: defaultdict(Decimal))
+        for account, subscription, month, claim, kind, total in rows:
             signed = Decimal(total) if kind == CreditKind.GRANTED else -Decimal(total)
-            used[("account", account, month)] += signed
-            used[("subscription", subscription, month)] += signed
-        result = {}
-        for subscription in subscriptions:
-            shared = subscription.policy.terms_for()(start).cap_basis == "mrc_paid"
-            scope = (
-                ("account", subscription.organisation_id)
-                if shared
-                else ("subscription", subscription.pk)
-            )
-            result[subscription.pk] = max(
-                [used[(*scope, month)] for month in months] + [ZERO]
-            ).quantize(Decimal("0.01"))
-        return result
+            used[("account", account, month)][claim] += signed
+            used[("subscription", subscription, month)][claim] += signed
+        results = []
+        for (subscriptions, start, _, exclude_claim), window in zip(requests, windows, strict=True):
+            result = {}
+            for subscription in subscriptions:
+                terms = subscription.policy.terms_for()(start)
+                shared = terms.cap_basis == PolicyVersion.CapBasis.MRC_PAID
+                scope = (
+                    ("account", subscription.organisation_id)
+                    if shared
+                    else ("subscription", subscription.pk)
+                )
+                totals = [
+                    sum(
+                        (
+                            net
+                            for claim, net in used[(*scope, month)].items()
+                            if claim != exclude_claim
+                        ),
+                        ZERO,
+                    )
+                    for month in window
+                ]
+                result[subscription.pk] = max([*totals, ZERO]).quantize(Decimal("0.01"))
+            results.append(result)
+        return results
 
     # --- one claim -----------------------------------------------------------------------
 

@@ -189,6 +189,9 @@ class ClaimsOnly:
     def credited(self, subscriptions, start, end, *, exclude_claim=None):
         return {subscription.pk: ZERO for subscription in subscriptions}
 
+    def credited_each(self, requests):
+        return [self.credited(subs, start, end) for subs, start, end, _ in requests]
+
 
 def base_status(claim, decision, **extra):
     """The status from the claim and its decision in force alone."""
@@ -226,7 +229,7 @@ def register(provider):
     previous, _provider = _provider, provider
     # sla's quotes (the estimator, the claim's estimate, the review breakdown) read the cap's
     # use from the same provider.
-    quotes.register_credited(provider.credited)
+    quotes.register_credited(provider.credited, provider.credited_each)
     return previous
 
 

@@ -77,15 +77,31 @@ def _nothing_credited(subscriptions, start, end, *, exclude_claim=None):
     return {subscription.pk: Decimal("0") for subscription in subscriptions}
 
 
+def _each_by_one(requests):
+    return [
+        _credited(subs, start, end, exclude_claim=claim) for subs, start, end, claim in requests
+    ]
+
+
 # What was already granted against each subscription's cap: sla has no ledger, so the credit
 # status provider (claims.status.register, which billing fills in) installs the ledger's reader.
 _credited = _nothing_credited
+_credited_each = _each_by_one
 
 
-def register_credited(reader):
-    """`reader(subscriptions, start, end, *, exclude_claim=None)` -> {subscription id: Decimal}."""
-    global _credited  # noqa: PLW0603 -- one reader, installed at start-up
+def register_credited(reader, each=None):
+    """`reader(subscriptions, start, end, *, exclude_claim=None)` -> {subscription id: Decimal};
+    `each(requests)`, for [(subscriptions, start, end, exclude_claim)], the same for many at
+    once in constant queries (a page of claims), in order."""
+    global _credited, _credited_each  # noqa: PLW0603 -- one reader, installed at start-up
     _credited = reader
+    _credited_each = each or _each_by_one
+
+
+def credited_each(requests):
+    """What the ledger already granted against the caps, for many quotes at once (see
+    register_credited): a list of {subscription id: Decimal}, in the order of `requests`."""
+    return _credited_each(list(requests))
 
 
 def maintenance_around_each(requests):
@@ -142,20 +158,24 @@ def quote_subscription(
     maintenance=None,
     exclude_claim=None,
     mrc_paid=None,
+    credited=None,
 ):
     """Quote downtime `intervals` [(start, end, exception)] on one subscription, excusing the
     provider's recorded maintenance (or the `maintenance` records given) as the policy says.
     The cap counts what the ledger already granted against it (not counting `exclude_claim`'s
     own credit) on top of `already_credited`. `mrc_paid`: the account's `active_fees` at the
-    start, when already read.
+    start, and `credited`: what the ledger granted against its cap (`credited_each`), when
+    already read.
 
     Returns (quote, maintenance records considered).
     """
     start = min(i[0] for i in intervals)
     end = max(i[1] for i in intervals)
-    already_credited += _credited([subscription], start, end, exclude_claim=exclude_claim).get(
-        subscription.pk, Decimal("0")
-    )
+    if credited is None:
+        credited = _credited([subscription], start, end, exclude_claim=exclude_claim).get(
+            subscription.pk, Decimal("0")
+        )
+    already_credited += credited
     if maintenance is None:
         maintenance = maintenance_around(subscription, start, end)
     if mrc_paid is None:

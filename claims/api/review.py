@@ -34,7 +34,7 @@ from claims.serializers import (
 from portal import api
 from portal.auth import needs_recent_auth, recent_auth_message
 from sla.models import PolicyVersion
-from sla.quotes import active_fees, maintenance_around_each
+from sla.quotes import active_fees, credited_each, maintenance_around_each
 
 
 class ReviewQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -95,9 +95,22 @@ class ReviewQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         found = maintenance_around_each(
             [(line.subscription, line.period_start, line.period_end) for line in lines]
         )
+        # And one for what the ledger already granted against every estimate's cap.
+        credited = credited_each(
+            [
+                (
+                    [line.subscription for line in claim.lines.all()],
+                    claim.period_start,
+                    claim.period_end,
+                    claim.pk,
+                )
+                for claim in page
+            ]
+        )
         context = {
             **self.get_serializer_context(),
             "maintenance": {line.pk: records for line, records in zip(lines, found, strict=True)},
+            "credited": {claim.pk: used for claim, used in zip(page, credited, strict=True)},
         }
         serializer = QueueClaimSerializer(page, many=True, context=context)
         return self.get_paginated_response(serializer.data)

@@ -170,7 +170,14 @@ class Claim(models.Model):
 
     @staticmethod
     def estimate_for(
-        subscriptions, start, end, *, exclude_claim=None, maintenance=None, mrc_paid=None
+        subscriptions,
+        start,
+        end,
+        *,
+        exclude_claim=None,
+        maintenance=None,
+        mrc_paid=None,
+        credited=None,
     ):
         """Quote [start, end) as downtime on each subscription, with the provider's recorded
         maintenance excused. Returns (total, [(subscription, quote, maintenance)]).
@@ -194,6 +201,7 @@ class Claim(models.Model):
                 exclude_claim=exclude_claim,
                 maintenance=None if maintenance is None else maintenance[i],
                 mrc_paid=None if mrc_paid is None else mrc_paid[i],
+                credited=None if credited is None else credited[i],
             )
             total += quote.credit
             rows.append((subscription, quote, excused))
