@@ -6,6 +6,8 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
+from portal import api
+
 
 class MembershipSerializer(serializers.Serializer):
     organisation = serializers.IntegerField(source="organisation_id")
@@ -23,7 +25,7 @@ class MeSerializer(serializers.Serializer):
     memberships = MembershipSerializer(many=True)
 
 
-@extend_schema(responses=MeSerializer)
+@extend_schema(responses={200: MeSerializer, **api.error_responses(401, 429)})
 @api_view(["GET"])
 def me(request):
     user = request.user

@@ -5,8 +5,10 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Sum
+from django.test import RequestFactory
 
 from bench import scale_data
 from billing.models import CreditEntry, CreditKind, GrantOutcome, Invoice
@@ -108,7 +110,11 @@ def the_long_log_claim_has_its_proofs_read():
 def the_personas_pages_answer(client, loaded):
     for email, paths in PAGES.items():
         assert email in loaded
-        assert client.login(username=email, password=PASSWORD)
+        # The demo password logs in (django-axes wants a request: authenticate with one).
+        assert authenticate(
+            RequestFactory().post("/accounts/login/"), username=email, password=PASSWORD
+        )
+        client.force_login(User.objects.get(email=email))
         for path in paths:
             assert client.get(path).status_code == 200, (email, path)
 
