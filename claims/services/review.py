@@ -30,7 +30,6 @@ from django.utils import timezone
 
 from claims import messages, notifications, signals
 from claims.access import can_decide, is_claimant_side
-from claims.evidence import Evidence
 from claims.models import (
     DECIDED_STATES,
     NETWORK_TEST_KINDS,
@@ -50,8 +49,9 @@ from claims.services.awards import month_of, write_awards
 from claims.services.filing import (
     ClaimRefused,
     _record,
-    attach_proof,
+    attach_prepared,
     inspected_or_refused,
+    prepare_proof,
     removed_on_failure,
 )
 from claims.uploads import store
@@ -388,10 +388,8 @@ def _in_force(claim):
 
 def _evidence_inside(claim):
     """Whether a ping, DNS or telnet proof has timestamps inside the claimed period."""
-    for proof in claim.proofs.filter(kind__in=NETWORK_TEST_KINDS).exclude(evidence=None):
-        if Evidence.from_dict(proof.evidence).within(claim.period_start, claim.period_end):
-            return True
-    return False
+    proofs = claim.proofs.filter(kind__in=NETWORK_TEST_KINDS).exclude(evidence=None)
+    return any(p.recorded_within(claim.period_start, claim.period_end) for p in proofs)
 
 
 def _decidable(claim, reason):
@@ -574,18 +572,26 @@ def answer_info(*, claim, by, body, uploads=(), now=None):
     body = (body or "").strip()
     if not body and not uploads:
         _refuse("body", messages.ANSWER_EMPTY)
-    with transaction.atomic():
-        claim = _locked(claim)
-        _claimant_side(by, claim)
-        if claim.state != ClaimState.INFO_REQUESTED:
-            _refuse("__all__", messages.NO_QUESTION_OPEN, conflict=True)
-        message = Message.objects.create(
-            claim=claim, author=by, kind=MessageKind.ANSWER, body=body, created_at=now
-        )
+    _claimant_side(by, claim)
+    with removed_on_failure() as stored:
+        # Files are read and stored before the claim is locked; a refusal below removes them.
+        prepared = []
         for uploaded, kind in uploads:
-            attach_proof(claim=claim, by=by, uploaded=uploaded, declared_kind=kind, now=now)
-        _transition(claim, by, ClaimState.SUBMITTED, now, action="info_answered", reason=body[:500])
-        notifications.answer_received(claim, message)
+            prepared.append(prepare_proof(by=by, uploaded=uploaded, declared_kind=kind))
+            stored.append(prepared[-1].name)
+        with transaction.atomic():
+            claim = _locked(claim)
+            if claim.state != ClaimState.INFO_REQUESTED:
+                _refuse("__all__", messages.NO_QUESTION_OPEN, conflict=True)
+            message = Message.objects.create(
+                claim=claim, author=by, kind=MessageKind.ANSWER, body=body, created_at=now
+            )
+            for proof in prepared:
+                attach_prepared(claim=claim, by=by, prepared=proof, now=now)
+            _transition(
+                claim, by, ClaimState.SUBMITTED, now, action="info_answered", reason=body[:500]
+            )
+            notifications.answer_received(claim, message)
     return message
 
 
@@ -601,6 +607,13 @@ def post_message(*, claim, by, body, internal=False, uploads=(), now=None):
     if not staff:
         _claimant_side(by, claim)
     with removed_on_failure() as stored:
+        # Checked and stored before the claim is locked; a refusal below removes them.
+        files = []
+        for uploaded, _ in uploads:
+            inspected = inspected_or_refused(uploaded)
+            name = store(uploaded, inspected, proof_storage())
+            stored.append(name)
+            files.append((name, inspected))
         with transaction.atomic():
             claim = _locked(claim)
             message = Message.objects.create(
@@ -611,10 +624,7 @@ def post_message(*, claim, by, body, internal=False, uploads=(), now=None):
                 internal=internal,
                 created_at=now,
             )
-            for uploaded, _ in uploads:
-                inspected = inspected_or_refused(uploaded)
-                name = store(uploaded, inspected, proof_storage())
-                stored.append(name)
+            for name, inspected in files:
                 MessageFile.objects.create(
                     message=message,
                     file=name,
