@@ -20,6 +20,9 @@ decision number, nothing else), and no billing row is ever locked here. So:
 """
 
 import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -30,6 +33,7 @@ from django.utils import timezone
 
 from claims import messages, notifications, signals
 from claims.access import can_decide, is_claimant_side
+from claims.evidence.proposal import Proposal, propose
 from claims.models import (
     DECIDED_STATES,
     NETWORK_TEST_KINDS,
@@ -316,6 +320,103 @@ def settle(*, claim, by, intervals, maintenance, reason="", now=None):
             data={"settlement": settlement.number, "credit": str(total)},
         )
     return settlement
+
+
+# --- the proposed settlement ----------------------------------------------------------------
+
+ACCEPTED_PROPOSAL = "accepted the proposal"
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """The portal's proposed settlement of a claim and the engine's credit for it."""
+
+    proposal: Proposal
+    credit: Decimal
+    rows: list  # [(subscription, quote, maintenance considered)], as review_context's estimate
+
+    @property
+    def intervals(self):
+        """The proposed downtime as intervals to settle, each citing its sources; a stretch
+        of 0 s (one failing probe with nothing after it) is shown, never settled."""
+        return [
+            SettledInterval(s.start, s.end, None, "; ".join(x.describe() for x in s.sources))
+            for s in self.proposal.downtime
+            if s.end > s.start
+        ]
+
+    @property
+    def digest(self):
+        """Names this proposal: accepting it is refused if it changed since it was shown."""
+        text = json.dumps(self.proposal.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _incidents(claim, start, end):
+    services = [line.subscription.service_id for line in claim.lines.all()]
+    return (
+        Incident.objects.filter(service__in=services)
+        .affecting(claim.account)
+        .overlapping(start, end)
+        .order_by("starts_at", "pk")
+    )
+
+
+def _priced(claim, intervals):
+    """The engine's credit for `intervals`, the recorded maintenance excused: the path
+    `settle` takes for a settlement that makes no maintenance call."""
+    if not intervals:
+        return Decimal("0.00"), []
+    records = _maintenance_records(
+        claim, min(i.start for i in intervals), max(i.end for i in intervals)
+    )
+    return _quote(claim, intervals, _calls_of(None, records), records)
+
+
+def proposal_for(claim, *, with_incidents=True, proofs=None):
+    """What the portal proposes to settle: the claimed period intersected with the proofs'
+    failure stretches and the provider's incidents (claims.evidence.proposal), priced by the
+    engine. `proofs`: the claim's proofs, when the caller has them already."""
+    proofs = list(claim.proofs.all()) if proofs is None else proofs
+    readings = [(p.display_name, p.reading) for p in proofs if p.reading is not None]
+    incidents = (
+        [
+            (i.pk, i.starts_at, i.ends_at)
+            for i in _incidents(claim, claim.period_start, claim.period_end)
+        ]
+        if with_incidents
+        else []
+    )
+    proposal = propose(
+        start=claim.period_start, end=claim.period_end, proofs=readings, incidents=incidents
+    )
+    proposed = Proposed(proposal, Decimal("0.00"), [])
+    credit, rows = _priced(claim, proposed.intervals)
+    return Proposed(proposal, credit, rows)
+
+
+def proof_shows(claim, *, proofs=None):
+    """For the claimant: what their own proof shows inside the claimed period (no incident
+    records) and the estimate for that alone."""
+    return proposal_for(claim, with_incidents=False, proofs=proofs)
+
+
+def accept_proposal(*, claim, by, digest=None, now=None):
+    """Settle exactly the proposed downtime, with the reason "accepted the proposal". With
+    `digest`, refuse if the proposal changed since the reviewer saw it."""
+    proposed = proposal_for(claim)
+    if digest is not None and digest != proposed.digest:
+        _refuse("__all__", messages.PROPOSAL_CHANGED, conflict=True)
+    if not proposed.intervals:
+        _refuse("__all__", messages.PROPOSAL_EMPTY)
+    return settle(
+        claim=claim,
+        by=by,
+        intervals=proposed.intervals,
+        maintenance=[],
+        reason=ACCEPTED_PROPOSAL,
+        now=now,
+    )
 
 
 def _settlement_for_decision(claim, by, now):
