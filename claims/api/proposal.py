@@ -15,6 +15,8 @@ from claims.serializers import SettlementSerializer
 
 
 class SourceSerializer(serializers.Serializer):
+    """A proof's lines (`file`, `lines`, `until_line`) or one of the provider's incidents."""
+
     file = serializers.CharField(required=False, help_text="The proof file's name.")
     lines = serializers.ListField(
         child=serializers.IntegerField(),
@@ -26,6 +28,9 @@ class SourceSerializer(serializers.Serializer):
         help_text="The line of the probe that ended the episode (0: the file ends first).",
     )
     incident = serializers.IntegerField(required=False, help_text="The provider's incident id.")
+
+    def to_representation(self, instance):
+        return instance.to_dict()
 
 
 class StretchSerializer(serializers.Serializer):
@@ -65,8 +70,15 @@ class AcceptProposalSerializer(serializers.Serializer):
 
 
 def proposal_data(proposed):
+    p = proposed.proposal
     return {
-        **proposed.proposal.to_dict(),
+        "start": p.start,
+        "end": p.end,
+        "downtime": p.downtime,
+        "downtime_seconds": p.downtime_seconds,
+        "answering": p.answering,
+        "covers_none": p.covers_none,
+        "unread": list(p.unread),
         "credit": proposed.credit,
         "digest": proposed.digest,
     }
