@@ -219,3 +219,27 @@ def test_a_claim_with_20_long_proofs_costs_about_an_ordinary_claims_page(
     assert big_rects <= 10 + 5 * PROOFS, big_rects
     # Each stored reading is rebuilt once per view.
     assert big_rebuilt == PROOFS and small_rebuilt == 1
+
+
+@pytest.mark.django_db
+def test_the_migration_compacts_rows_stored_with_every_probe(alice, acme_email):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("claims.migrations.0008_compact_proof_evidence")
+    claim = services.save_draft(
+        by=alice,
+        data=services.ClaimInput(
+            subscriptions=(acme_email,), period_start=START, period_end=END, basis="Down."
+        ),
+    )
+    proof = services.attach_proof(claim=claim, by=alice, uploaded=upload("l.txt", long_log(10)))
+    full = read_evidence(long_log(10)).to_dict()
+    Proof.objects.filter(pk=proof.pk).update(evidence=full)  # as stored before compacting
+
+    migration.compact(apps, None)
+
+    stored = Proof.objects.get(pk=proof.pk).evidence
+    assert stored == read_evidence(long_log(10)).compact()
+    assert len(json.dumps(stored)) < 3_000
