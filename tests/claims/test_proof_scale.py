@@ -194,19 +194,19 @@ def measured(client, path, monkeypatch):
     return len(queries), len(html), len(re.findall(r"<rect ", html)), len(rebuilt)
 
 
-@pytest.mark.parametrize("page", ["claims:detail", "claims:review"])
+@pytest.mark.parametrize("view", ["claims:detail", "claims:review"])
 def test_a_claim_with_20_long_proofs_costs_about_an_ordinary_claims_page(
-    page, big_claim, ordinary_claim, alice, nora, reviewer_user, monkeypatch
+    view, big_claim, ordinary_claim, alice, nora, reviewer_user, monkeypatch
 ):
     def client_for(user):
         client = Client()
         client.force_login(user)
         return client
 
-    big_user = reviewer_user if page == "claims:review" else alice
-    small_user = reviewer_user if page == "claims:review" else nora
-    big = measured(client_for(big_user), reverse(page, args=[big_claim.pk]), monkeypatch)
-    small = measured(client_for(small_user), reverse(page, args=[ordinary_claim.pk]), monkeypatch)
+    big_user = reviewer_user if view == "claims:review" else alice
+    small_user = reviewer_user if view == "claims:review" else nora
+    big = measured(client_for(big_user), reverse(view, args=[big_claim.pk]), monkeypatch)
+    small = measured(client_for(small_user), reverse(view, args=[ordinary_claim.pk]), monkeypatch)
     big_queries, big_bytes, big_rects, big_rebuilt = big
     small_queries, small_bytes, _, small_rebuilt = small
 
