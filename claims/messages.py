@@ -81,3 +81,18 @@ EXCEPTION_NOT_IN_POLICY = "Interval {number}: {slug!r} is not an Exception of th
 EXCEPTION_NEEDS_REASON = "Interval {number}: say why it is tagged as an Exception."
 MAINTENANCE_UNKNOWN = "Maintenance record {id} does not concern this claim."
 MAINTENANCE_NEEDS_REASON = "Say why maintenance record {id} does not count as maintenance."
+
+# The proposed settlement (claims.services.review.proposal_for) and what the claimant sees.
+PROPOSAL_CHANGED = (
+    "The proposal changed since this page was loaded (a proof or an incident was added):"
+    " look at it again before accepting it."
+)
+PROPOSAL_EMPTY = (
+    "The proposal has no downtime to settle: neither the proofs nor the provider's incidents"
+    " show a failure inside the claimed period. Settle intervals by hand, or reject the claim."
+)
+PROOF_COVERS_NONE = (
+    "Your proof shows no failure inside the claimed period. {policy} needs a ping, DNS or"
+    " telnet test of the outage; you can still submit, but the reviewer will look for one."
+)
+PROOF_SHOWS_NO_FAILURE = "Your proof shows no failure inside the claimed period."

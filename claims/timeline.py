@@ -1,21 +1,23 @@
 """The picture on the claim page: the claimed period against the provider's own incident and
-maintenance records and what each proof file showed, on one time axis."""
+maintenance records and what each proof file showed (its episodes of failure and success, not
+its probes), on one time axis."""
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from claims.evidence import Evidence
 from sla.models import Incident, Maintenance
 
 WIDTH = 1000  # SVG user units; the picture scales with the page
-MAX_TICKS = 400  # per evidence row: enough to see a pattern, few enough to draw
+# A proof row is drawn in slots of this width: episodes narrower than a slot share it, and a
+# slot holding any failure is drawn failing, so a short outage never disappears. At most
+# WIDTH / SLOT bars a row, however many probes the file holds.
+SLOT = 2
 
 
 @dataclass
 class Row:
     label: str
     bars: list = field(default_factory=list)  # (x, width, css class, title)
-    ticks: list = field(default_factory=list)  # (x, css class, title)
 
 
 @dataclass
@@ -68,20 +70,42 @@ def timeline_for(claim, proofs):
         )
     rows += [incidents, maintenance]
     for proof in proofs:
-        if not proof.evidence:
+        if proof.reading is None or not proof.reading.readable:
             continue
-        evidence = Evidence.from_dict(proof.evidence)
-        seen = evidence.within(start, end)
-        step = max(1, len(seen) // MAX_TICKS)
-        row = Row(proof.display_name[:24])
-        for observation in seen[::step]:
-            css = "ok" if observation.ok else "fail"
-            row.ticks.append((_x(observation.at, start, span), css, observation.outcome))
-        # Thinning must never hide a failure: draw every failure the step skipped.
-        if step > 1:
-            for observation in seen:
-                if not observation.ok:
-                    row.ticks.append((_x(observation.at, start, span), "fail", observation.outcome))
-        rows.append(row)
+        rows.append(_proof_row(proof, start, end, span))
     axis = [(round(WIDTH * i / 4, 1), start + (end - start) * i / 4) for i in range(5)]
     return Timeline(start=start, end=end, rows=rows, axis=axis)
+
+
+def _proof_row(proof, start, end, span):
+    """The proof's episodes of failure and success on the axis, one bar per run of slots in
+    one state. An episode holds from its first probe to the next episode's first."""
+    slots = [None] * (WIDTH // SLOT)  # "fail", "ok" or None (nothing recorded)
+    titles = {}
+    episodes = proof.reading.episodes
+    for i, episode in enumerate(episodes):
+        until = episodes[i + 1].start if i + 1 < len(episodes) else episode.end
+        if until < start or episode.start > end:
+            continue
+        css = "ok" if episode.ok else "fail"
+        first = _slot(episode.start, start, span)
+        last = _slot(until, start, span)
+        for n in range(first, max(last, first + 1)):
+            if 0 <= n < len(slots) and slots[n] != "fail":
+                slots[n] = css
+                titles.setdefault((n, css), episode.describe())
+    row = Row(proof.display_name[:24])
+    n = 0
+    while n < len(slots):
+        css = slots[n]
+        m = n
+        while m + 1 < len(slots) and slots[m + 1] == css:
+            m += 1
+        if css is not None:
+            row.bars.append((n * SLOT, (m - n + 1) * SLOT, css, titles[(n, css)]))
+        n = m + 1
+    return row
+
+
+def _slot(instant, start, span):
+    return int(WIDTH * (instant - start).total_seconds() / span) // SLOT

@@ -28,6 +28,11 @@ urlpatterns = [
     path("<int:pk>/review/", review.review, name="review"),
     path("<int:pk>/review/start/", review.review_start, name="review-start"),
     path("<int:pk>/review/settle/", review.review_settle, name="review-settle"),
+    path(
+        "<int:pk>/review/accept-proposal/",
+        review.review_accept_proposal,
+        name="review-accept-proposal",
+    ),
     path("<int:pk>/review/approve/", review.review_approve, name="review-approve"),
     path("<int:pk>/review/confirm/", review.review_confirm, name="review-confirm"),
     path("<int:pk>/review/reject/", review.review_reject, name="review-reject"),

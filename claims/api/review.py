@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from claims import access, services
 from claims.api import ERRORS
 from claims.api.pagination import KeysetPagination
+from claims.api.proposal import ProposalActions
 from claims.filters import ReviewQueueFilter, review_queue
 from claims.models import Claim, ClaimLine
 from claims.serializers import (
@@ -31,6 +32,7 @@ from claims.serializers import (
     SettlementSerializer,
     SettleSerializer,
 )
+from claims.uploads import rejected_uploads
 from portal import api
 from portal.auth import needs_recent_auth, recent_auth_message
 from sla.models import PolicyVersion
@@ -116,8 +118,17 @@ class ReviewQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(serializer.data)
 
 
-class ReviewActions:
-    """Mixed into the claims viewset: the review steps on one claim."""
+def refuse_dropped_uploads(request):
+    """A file dropped while the body streamed in (over the size limit) is a field error naming
+    it, never a silent `"files": []`: the answer or message is not stored without it."""
+    request.data  # noqa: B018 - reads the body, so the handlers have seen every file
+    dropped = rejected_uploads(request)
+    if dropped:
+        raise services.ClaimRefused({"file": [rejected.message for rejected in dropped]})
+
+
+class ReviewActions(ProposalActions):
+    """Mixed into the claims viewset: the review steps on one claim (and the proposal's)."""
 
     @extend_schema(request=None, responses={200: ClaimSerializer, **ERRORS})
     @action(detail=True, methods=["post"], url_path="start-review")
@@ -209,6 +220,7 @@ class ReviewActions:
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
     def answer(self, request, pk=None):
         claim = self.get_object()
+        refuse_dropped_uploads(request)
         serializer = AnswerSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -228,6 +240,7 @@ class ReviewActions:
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
     def messages(self, request, pk=None):
         claim = self.get_object()
+        refuse_dropped_uploads(request)
         serializer = PostMessageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

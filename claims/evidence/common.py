@@ -21,7 +21,7 @@ KINDS = ("ping", "dns", "telnet")
 DETAIL_CHARS = 200
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Observation:
     at: datetime
     ok: bool

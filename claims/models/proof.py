@@ -7,9 +7,10 @@ from django.db import models
 from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
-from django.utils.functional import LazyObject, empty
+from django.utils.functional import LazyObject, cached_property, empty
 
 from claims.evidence import Evidence
+from claims.evidence.proposal import propose
 
 
 class _ProofFiles(LazyObject):
@@ -80,12 +81,43 @@ class Proof(models.Model):
     def __str__(self):
         return self.display_name
 
+    @cached_property
+    def reading(self):
+        """The stored reading (`Evidence.compact()`), rebuilt once per row; None for a file
+        that is not text."""
+        return Evidence.from_dict(self.evidence) if self.evidence else None
+
+    def failing_within(self, start, end):
+        """The stretches inside [start, end) where this file shows the service failing."""
+        if self.reading is None or not self.reading.readable:
+            return ()
+        return propose(start=start, end=end, proofs=[(self.display_name, self.reading)]).downtime
+
+    def recorded_within(self, start, end):
+        """Whether the file shows any result inside [start, end)."""
+        if self.reading is None:
+            return False
+        return any(e.start < end and e.end >= start for e in self.reading.episodes)
+
     @property
     def evidence_summary(self):
         """One line on what the file showed, against the claimed period."""
-        if not self.evidence:
+        if self.reading is None:
             return ""
-        if "summary" in self.evidence:  # thinned on upload: the whole file's summary was kept
-            return self.evidence["summary"]
-        evidence = Evidence.from_dict(self.evidence)
-        return evidence.summary(self.claim.period_start, self.claim.period_end)
+        if not self.reading.readable:
+            return self.reading.summary()
+        start, end = self.claim.period_start, self.claim.period_end
+        line = self.reading.summary()
+        failing = self.failing_within(start, end)
+        if failing:
+            line += "; failing inside the claimed period " + ", ".join(
+                f"from {s.start:%Y-%m-%d %H:%M:%S} to {s.end:%Y-%m-%d %H:%M:%S} UTC"
+                for s in failing[:3]
+            )
+            if len(failing) > 3:
+                line += f" and {len(failing) - 3} more times"
+        elif self.recorded_within(start, end):
+            line += "; no failures inside the claimed period"
+        else:
+            line += "; nothing recorded inside the claimed period"
+        return line

@@ -13,13 +13,17 @@ from claims.services.filing import (
     withdraw_claim,
 )
 from claims.services.review import (
+    ACCEPTED_PROPOSAL,
     MaintenanceCall,
     SettledInterval,
+    accept_proposal,
     answer_info,
     approve,
     can_decide,
     confirm_approval,
     post_message,
+    proof_shows,
+    proposal_for,
     reject,
     request_info,
     review_context,
@@ -28,6 +32,10 @@ from claims.services.review import (
 )
 
 __all__ = [
+    "ACCEPTED_PROPOSAL",
+    "accept_proposal",
+    "proof_shows",
+    "proposal_for",
     "MaintenanceCall",
     "SettledInterval",
     "answer_info",

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from claims import deadlines, messages, notifications
-from claims.evidence import read_evidence
+from claims.evidence import read_evidence_file
 from claims.models import (
     NETWORK_TEST_KINDS,
     Claim,
@@ -227,15 +227,16 @@ def file_claim(*, by, data, claim=None, uploads=(), submit=True, now=None):
     """Save a draft (new, or `claim`), attach `uploads` [(file, declared kind)] and, with
     `submit`, file it: all or nothing. A refusal stores nothing, files included."""
     now = now or timezone.now()
-    with removed_on_failure() as stored, transaction.atomic():
-        claim = save_draft(by=by, data=data, claim=claim, now=now)
-        for uploaded, declared_kind in uploads:
-            proof = attach_proof(
-                claim=claim, by=by, uploaded=uploaded, declared_kind=declared_kind, now=now
-            )
-            stored.append(proof.file.name)
-        if submit:
-            claim = submit_claim(claim=claim, by=by, now=now)
+    with removed_on_failure() as stored:
+        # Read and store the files before any row is locked: parsing a long log is slow.
+        prepared = [prepare_proof(by=by, uploaded=u, declared_kind=k) for u, k in uploads]
+        stored.extend(p.name for p in prepared)
+        with transaction.atomic():
+            claim = save_draft(by=by, data=data, claim=claim, now=now)
+            for proof in prepared:
+                attach_prepared(claim=claim, by=by, prepared=proof, now=now)
+            if submit:
+                claim = submit_claim(claim=claim, by=by, now=now)
     return claim
 
 
@@ -281,68 +282,92 @@ def claim_proof_bytes(claim):
     return sum(claim.proofs.values_list("size", flat=True))
 
 
+@dataclass(frozen=True)
+class PreparedProof:
+    """A proof file checked, stored and read, waiting to be attached to its claim."""
+
+    name: str
+    inspected: object
+    declared_kind: str
+    evidence: dict | None  # Evidence.compact(), for a text file
+
+
 def attach_proof(*, claim, by, uploaded, declared_kind="", now=None):
     """Check a file by its content, store it privately under a server-made name, read what it
-    proves. A refused file leaves nothing behind."""
+    proves, attach it. A refused file leaves nothing behind."""
     now = now or timezone.now()
+    with removed_on_failure() as stored:
+        prepared = prepare_proof(by=by, uploaded=uploaded, declared_kind=declared_kind)
+        stored.append(prepared.name)
+        return attach_prepared(claim=claim, by=by, prepared=prepared, now=now)
+
+
+def prepare_proof(*, by, uploaded, declared_kind=""):
+    """Check, store and read one uploaded file, holding no lock: the file is read line by line
+    from its temporary file. The caller deletes `.name` if what follows fails
+    (`removed_on_failure`)."""
     if uploaded is None:
         raise ClaimRefused({"file": [messages.NO_FILE]})
     if declared_kind and declared_kind not in ProofKind.values:
         raise ClaimRefused({"kind": [f"Choose one of: {', '.join(ProofKind.values)}."]})
-    claim_limit = settings.PROOF_MAX_CLAIM_MB * 1024 * 1024
     inspected = inspected_or_refused(uploaded)
-    with removed_on_failure() as stored:
-        with transaction.atomic():
-            # Lock the claim: two uploads at once cannot together pass the per-claim limit.
-            claim = Claim.objects.select_for_update().get(pk=claim.pk)
-            if not claim.accepts_proof:
-                raise ClaimRefused(
-                    {
-                        "file": [
-                            messages.PROOFS_CLOSED.format(state=claim.get_state_display().lower())
-                        ]
-                    },
-                    conflict=True,
-                )
-            used = claim_proof_bytes(claim)
-            if used + inspected.size > claim_limit:
-                raise ClaimRefused(
-                    {
-                        "file": [
-                            messages.CLAIM_TOO_LARGE.format(
-                                used=_megabytes(used), limit=f"{settings.PROOF_MAX_CLAIM_MB} MB"
-                            )
-                        ]
-                    }
-                )
-            name = store(uploaded, inspected, proof_storage())
-            stored.append(name)
-            evidence = (
-                _read(name, inspected, by) if inspected.content_type == "text/plain" else None
+    if inspected.size > settings.PROOF_MAX_CLAIM_MB * 1024 * 1024:
+        raise ClaimRefused({"file": [_too_large(0)]})
+    evidence = _read(uploaded, by) if inspected.content_type == "text/plain" else None
+    name = store(uploaded, inspected, proof_storage())
+    return PreparedProof(
+        name=name,
+        inspected=inspected,
+        declared_kind=declared_kind or "",
+        evidence=evidence.compact() if evidence is not None else None,
+    )
+
+
+def attach_prepared(*, claim, by, prepared, now):
+    """Attach a stored proof to its claim: the claim row is locked for this alone."""
+    inspected = prepared.inspected
+    with transaction.atomic():
+        # Lock the claim: two uploads at once cannot together pass the per-claim limit.
+        claim = Claim.objects.select_for_update(of=("self",)).get(pk=claim.pk)
+        if not claim.accepts_proof:
+            raise ClaimRefused(
+                {"file": [messages.PROOFS_CLOSED.format(state=claim.get_state_display().lower())]},
+                conflict=True,
             )
-            read_kind = evidence.kind if evidence is not None and evidence.readable else None
-            proof = Proof.objects.create(
-                claim=claim,
-                file=name,
-                display_name=inspected.display_name,
-                content_type=inspected.content_type,
-                size=inspected.size,
-                sha256=inspected.sha256,
-                declared_kind=declared_kind or "",
-                kind=declared_kind or read_kind or ProofKind.OTHER,
-                read=read_kind is not None or bool(evidence and evidence.readable),
-                evidence=_stored(evidence, claim) if evidence is not None else None,
-                uploaded_by=by,
-                uploaded_at=now,
-            )
-            _record(
-                claim,
-                by,
-                "proof_added",
-                now,
-                data={"proof": proof.pk, "name": proof.display_name, "kind": proof.kind},
-            )
+        used = claim_proof_bytes(claim)
+        if used + inspected.size > settings.PROOF_MAX_CLAIM_MB * 1024 * 1024:
+            raise ClaimRefused({"file": [_too_large(used)]})
+        evidence = prepared.evidence
+        readable = bool(evidence and evidence["readable"])
+        read_kind = evidence["kind"] if readable else None
+        proof = Proof.objects.create(
+            claim=claim,
+            file=prepared.name,
+            display_name=inspected.display_name,
+            content_type=inspected.content_type,
+            size=inspected.size,
+            sha256=inspected.sha256,
+            declared_kind=prepared.declared_kind,
+            kind=prepared.declared_kind or read_kind or ProofKind.OTHER,
+            read=readable,
+            evidence=evidence,
+            uploaded_by=by,
+            uploaded_at=now,
+        )
+        _record(
+            claim,
+            by,
+            "proof_added",
+            now,
+            data={"proof": proof.pk, "name": proof.display_name, "kind": proof.kind},
+        )
     return proof
+
+
+def _too_large(used):
+    return messages.CLAIM_TOO_LARGE.format(
+        used=_megabytes(used), limit=f"{settings.PROOF_MAX_CLAIM_MB} MB"
+    )
 
 
 def inspected_or_refused(uploaded):
@@ -353,29 +378,18 @@ def inspected_or_refused(uploaded):
         raise ClaimRefused({"file": [exc.message]}) from None
 
 
-def _read(name, inspected, by):
-    """What a text proof says; times without an offset are read in the uploader's timezone."""
-    with proof_storage().open(name, "rb") as handle:
-        data = handle.read()
+def _read(uploaded, by):
+    """What a text proof says, read as it streams from the upload's temporary file; times
+    without an offset are read in the uploader's timezone."""
     try:
         tz = zoneinfo.ZoneInfo(by.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = zoneinfo.ZoneInfo("UTC")
-    return read_evidence(data, tz=tz)
-
-
-# A 10 MB ping log holds ~150,000 results; what is kept per proof stays small enough to load
-# with the claim page.
-STORED_OBSERVATIONS = 5000
-
-
-def _stored(evidence, claim):
-    """The evidence as stored: thinned when large, with the summary of the whole file."""
-    thinned = evidence.thinned(STORED_OBSERVATIONS)
-    stored = thinned.to_dict()
-    if thinned is not evidence:
-        stored["summary"] = evidence.summary(claim.period_start, claim.period_end)
-    return stored
+    handle = uploaded.file if hasattr(uploaded, "file") else uploaded
+    try:
+        return read_evidence_file(handle, tz=tz)
+    finally:
+        handle.seek(0)
 
 
 def _megabytes(size):

@@ -20,6 +20,9 @@ decision number, nothing else), and no billing row is ever locked here. So:
 """
 
 import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -30,7 +33,7 @@ from django.utils import timezone
 
 from claims import messages, notifications, signals
 from claims.access import can_decide, is_claimant_side, is_reviewer
-from claims.evidence import Evidence
+from claims.evidence.proposal import Proposal, propose
 from claims.models import (
     DECIDED_STATES,
     NETWORK_TEST_KINDS,
@@ -50,8 +53,9 @@ from claims.services.awards import month_of, write_awards
 from claims.services.filing import (
     ClaimRefused,
     _record,
-    attach_proof,
+    attach_prepared,
     inspected_or_refused,
+    prepare_proof,
     removed_on_failure,
 )
 from claims.uploads import store
@@ -319,6 +323,103 @@ def settle(*, claim, by, intervals, maintenance, reason="", now=None):
     return settlement
 
 
+# --- the proposed settlement ----------------------------------------------------------------
+
+ACCEPTED_PROPOSAL = "accepted the proposal"
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """The portal's proposed settlement of a claim and the engine's credit for it."""
+
+    proposal: Proposal
+    credit: Decimal
+    rows: list  # [(subscription, quote, maintenance considered)], as review_context's estimate
+
+    @property
+    def intervals(self):
+        """The proposed downtime as intervals to settle, each citing its sources; a stretch
+        of 0 s (one failing probe with nothing after it) is shown, never settled."""
+        return [
+            SettledInterval(s.start, s.end, None, "; ".join(x.describe() for x in s.sources))
+            for s in self.proposal.downtime
+            if s.end > s.start
+        ]
+
+    @property
+    def digest(self):
+        """Names this proposal: accepting it is refused if it changed since it was shown."""
+        text = json.dumps(self.proposal.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _incidents(claim, start, end):
+    services = [line.subscription.service_id for line in claim.lines.all()]
+    return (
+        Incident.objects.filter(service__in=services)
+        .affecting(claim.account)
+        .overlapping(start, end)
+        .order_by("starts_at", "pk")
+    )
+
+
+def _priced(claim, intervals):
+    """The engine's credit for `intervals`, the recorded maintenance excused: the path
+    `settle` takes for a settlement that makes no maintenance call."""
+    if not intervals:
+        return Decimal("0.00"), []
+    records = _maintenance_records(
+        claim, min(i.start for i in intervals), max(i.end for i in intervals)
+    )
+    return _quote(claim, intervals, _calls_of(None, records), records)
+
+
+def proposal_for(claim, *, with_incidents=True, proofs=None):
+    """What the portal proposes to settle: the claimed period intersected with the proofs'
+    failure stretches and the provider's incidents (claims.evidence.proposal), priced by the
+    engine. `proofs`: the claim's proofs, when the caller has them already."""
+    proofs = list(claim.proofs.all()) if proofs is None else proofs
+    readings = [(p.display_name, p.reading) for p in proofs if p.reading is not None]
+    incidents = (
+        [
+            (i.pk, i.starts_at, i.ends_at)
+            for i in _incidents(claim, claim.period_start, claim.period_end)
+        ]
+        if with_incidents
+        else []
+    )
+    proposal = propose(
+        start=claim.period_start, end=claim.period_end, proofs=readings, incidents=incidents
+    )
+    proposed = Proposed(proposal, Decimal("0.00"), [])
+    credit, rows = _priced(claim, proposed.intervals)
+    return Proposed(proposal, credit, rows)
+
+
+def proof_shows(claim, *, proofs=None):
+    """For the claimant: what their own proof shows inside the claimed period (no incident
+    records) and the estimate for that alone."""
+    return proposal_for(claim, with_incidents=False, proofs=proofs)
+
+
+def accept_proposal(*, claim, by, digest=None, now=None):
+    """Settle exactly the proposed downtime, with the reason "accepted the proposal". With
+    `digest`, refuse if the proposal changed since the reviewer saw it."""
+    proposed = proposal_for(claim)
+    if digest is not None and digest != proposed.digest:
+        _refuse("__all__", messages.PROPOSAL_CHANGED, conflict=True)
+    if not proposed.intervals:
+        _refuse("__all__", messages.PROPOSAL_EMPTY)
+    return settle(
+        claim=claim,
+        by=by,
+        intervals=proposed.intervals,
+        maintenance=[],
+        reason=ACCEPTED_PROPOSAL,
+        now=now,
+    )
+
+
 def _settlement_for_decision(claim, by, now):
     settlement = current_settlement(claim)
     if settlement is None:
@@ -389,10 +490,8 @@ def _in_force(claim):
 
 def _evidence_inside(claim):
     """Whether a ping, DNS or telnet proof has timestamps inside the claimed period."""
-    for proof in claim.proofs.filter(kind__in=NETWORK_TEST_KINDS).exclude(evidence=None):
-        if Evidence.from_dict(proof.evidence).within(claim.period_start, claim.period_end):
-            return True
-    return False
+    proofs = claim.proofs.filter(kind__in=NETWORK_TEST_KINDS).exclude(evidence=None)
+    return any(p.recorded_within(claim.period_start, claim.period_end) for p in proofs)
 
 
 def _decidable(claim, reason):
@@ -575,18 +674,26 @@ def answer_info(*, claim, by, body, uploads=(), now=None):
     body = (body or "").strip()
     if not body and not uploads:
         _refuse("body", messages.ANSWER_EMPTY)
-    with transaction.atomic():
-        claim = _locked(claim)
-        _claimant_side(by, claim)
-        if claim.state != ClaimState.INFO_REQUESTED:
-            _refuse("__all__", messages.NO_QUESTION_OPEN, conflict=True)
-        message = Message.objects.create(
-            claim=claim, author=by, kind=MessageKind.ANSWER, body=body, created_at=now
-        )
+    _claimant_side(by, claim)
+    with removed_on_failure() as stored:
+        # Files are read and stored before the claim is locked; a refusal below removes them.
+        prepared = []
         for uploaded, kind in uploads:
-            attach_proof(claim=claim, by=by, uploaded=uploaded, declared_kind=kind, now=now)
-        _transition(claim, by, ClaimState.SUBMITTED, now, action="info_answered", reason=body[:500])
-        notifications.answer_received(claim, message)
+            prepared.append(prepare_proof(by=by, uploaded=uploaded, declared_kind=kind))
+            stored.append(prepared[-1].name)
+        with transaction.atomic():
+            claim = _locked(claim)
+            if claim.state != ClaimState.INFO_REQUESTED:
+                _refuse("__all__", messages.NO_QUESTION_OPEN, conflict=True)
+            message = Message.objects.create(
+                claim=claim, author=by, kind=MessageKind.ANSWER, body=body, created_at=now
+            )
+            for proof in prepared:
+                attach_prepared(claim=claim, by=by, prepared=proof, now=now)
+            _transition(
+                claim, by, ClaimState.SUBMITTED, now, action="info_answered", reason=body[:500]
+            )
+            notifications.answer_received(claim, message)
     return message
 
 
@@ -606,6 +713,13 @@ def post_message(*, claim, by, body, internal=False, uploads=(), now=None):
         # review pages refuse them, and so does every other path.
         _refuse("__all__", messages.MESSAGES_ARE_REVIEWERS)
     with removed_on_failure() as stored:
+        # Checked and stored before the claim is locked; a refusal below removes them.
+        files = []
+        for uploaded, _ in uploads:
+            inspected = inspected_or_refused(uploaded)
+            name = store(uploaded, inspected, proof_storage())
+            stored.append(name)
+            files.append((name, inspected))
         with transaction.atomic():
             claim = _locked(claim)
             message = Message.objects.create(
@@ -616,10 +730,7 @@ def post_message(*, claim, by, body, internal=False, uploads=(), now=None):
                 internal=internal,
                 created_at=now,
             )
-            for uploaded, _ in uploads:
-                inspected = inspected_or_refused(uploaded)
-                name = store(uploaded, inspected, proof_storage())
-                stored.append(name)
+            for name, inspected in files:
                 MessageFile.objects.create(
                     message=message,
                     file=name,

@@ -104,6 +104,8 @@ class ProofRejected(Exception):
     def __init__(self, code, *, file_name=None, **params):
         self.code = code
         self.message = MESSAGES[code].format(**params)
+        if file_name:  # dropped while the request streamed in: say which file
+            self.message = f"{file_name}: {self.message}"
         self.file_name = file_name
         super().__init__(self.message)
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from claims import access, services
+from claims import access, messages, services
 from claims.forms import ClaimForm, ProofFormSet
 from claims.models import Claim, ClaimLine, ClaimState
 from claims.timeline import timeline_for
@@ -131,10 +131,14 @@ def _claim_form(request, claim):
             else:
                 flash.success(request, f"Claim {claim.reference} submitted.")
             return redirect("claims:detail", pk=claim.pk)
+    attached = list(claim.proofs.all()) if claim is not None else []
+    shows = proof_shows_context(claim, attached) if attached else {}
+    if attached:
+        shows["estimate_total"] = claim.estimate()[0]
     return render(
         request,
         "claims/form.html",
-        {"form": form, "proofs": proofs, "claim": claim, "proof_errors": proof_errors},
+        {"form": form, "proofs": proofs, "claim": claim, "proof_errors": proof_errors, **shows},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -174,6 +178,7 @@ def claim_detail(request, pk):
         request,
         "claims/detail.html",
         {
+            **proof_shows_context(claim, proofs),
             "claim": claim,
             "lines": ClaimLine.objects.filter(claim=claim).select_related("subscription__service"),
             "estimate_total": total,
@@ -187,6 +192,22 @@ def claim_detail(request, pk):
             **review.conversation(request, claim),
         },
     )
+
+
+def proof_shows_context(claim, proofs):
+    """What the claimant's proof shows inside the claimed period, and the estimate for it; for
+    an agreement that needs a network test, a proof covering none of the period says so."""
+    if not proofs:
+        return {"proof_shows": None}
+    version = claim.policy_version
+    if version.required_evidence == version.Evidence.NETWORK_TEST:
+        covers_none = messages.PROOF_COVERS_NONE.format(policy=version.policy.name)
+    else:
+        covers_none = messages.PROOF_SHOWS_NO_FAILURE
+    return {
+        "proof_shows": services.proof_shows(claim, proofs=proofs),
+        "proof_covers_none": covers_none,
+    }
 
 
 @require_POST

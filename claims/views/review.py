@@ -140,8 +140,10 @@ def _engine_credit(context):
     return settlement.credit if settlement is not None else context["estimate"][0]
 
 
-def _forms(claim, context):
-    """The review page's forms, unbound, prefilled from the current settlement."""
+def _forms(claim, context, proposed=None):
+    """The review page's forms, unbound, prefilled from the current settlement (or, to edit
+    the proposal, from the proposed intervals)."""
+    shown = proposed.intervals if proposed is not None else context["intervals"]
     intervals = [
         {
             "start": _naive_utc(interval.start),
@@ -149,7 +151,7 @@ def _forms(claim, context):
             "exception": interval.exception or "",
             "reason": interval.reason,
         }
-        for interval in context["intervals"]
+        for interval in shown
     ]
     calls = [
         {
@@ -192,14 +194,16 @@ def _final_decision(claim):
 def _review_page(request, claim, *, context=None, bound=None, settle_errors=None, status=200):
     user = request.user
     context = context or services.review_context(claim)
-    forms = {**_forms(claim, context), **(bound or {})}
+    proofs = list(claim.proofs.select_related("uploaded_by"))
+    proposed = services.proposal_for(claim, proofs=proofs)
+    editing = request.GET.get("edit") == "proposal" and bool(proposed.intervals)
+    forms = {**_forms(claim, context, proposed if editing else None), **(bound or {})}
     records = {str(record.pk): record for record, _ in context["maintenance"]}
     maintenance_rows = [
         (records.get(str(form["maintenance_id"].value())), form) for form in forms["maintenance"]
     ]
     can_decide, why_not = access.can_decide(user, claim)
     pending = _pending_approval(claim)
-    proofs = list(claim.proofs.select_related("uploaded_by"))
     return render(
         request,
         "claims/review/review.html",
@@ -210,6 +214,8 @@ def _review_page(request, claim, *, context=None, bound=None, settle_errors=None
             ),
             "proofs": proofs,
             "timeline": timeline_for(claim, proofs),
+            "proposed": proposed,
+            "editing_proposal": editing,
             "settlement": context["settlement"],
             "estimate_total": context["estimate"][0],
             "estimate_rows": context["estimate"][1],
@@ -329,6 +335,26 @@ def review_settle(request, pk):
         settle_errors=errors,
         status=400,
     )
+
+
+@require_POST
+@login_required
+def review_accept_proposal(request, pk):
+    """Settle exactly the proposed downtime in one step ("accepted the proposal")."""
+    claim = _action_claim(request, pk)
+    try:
+        settlement = services.accept_proposal(
+            claim=claim, by=request.user, digest=request.POST.get("proposal") or None
+        )
+    except services.ClaimRefused as refusal:
+        _flash_refusal(request, refusal)
+    else:
+        flash.success(
+            request,
+            f"Settlement {settlement.number} saved from the proposal: the engine's credit is"
+            f" now {settlement.credit}.",
+        )
+    return redirect("claims:review", pk=claim.pk)
 
 
 def _decide(request, pk, key, form_class, act):

@@ -90,7 +90,7 @@ def test_a_file_the_portal_cannot_read_is_kept_and_marked_unread(api, draft):
     assert stored_files() == [Proof.objects.get().file.name]
 
 
-def test_a_large_log_is_thinned_for_storage_but_summarised_whole(api, draft):
+def test_a_large_log_is_stored_compact_but_summarised_whole(api, draft):
     # 20,000 probes at 1 s: 10,000 replies, then the outage.
     start = START - dt.timedelta(seconds=10_000)
     log = ping_log(start=START, end=START + dt.timedelta(seconds=10_000)).decode()
@@ -105,6 +105,7 @@ def test_a_large_log_is_thinned_for_storage_but_summarised_whole(api, draft):
     response = post(api, draft, "long.txt", ("\n".join(lines) + "\n").encode())
     assert response.status_code == 201, response.json()
     proof = Proof.objects.get()
-    assert len(proof.evidence["observations"]) <= 5_100
+    assert "observations" not in proof.evidence  # compact: episodes, not probes
+    assert [e["probes"] for e in proof.evidence["episodes"]] == [10_000, 10_000]
     assert "20000 probes" in proof.evidence_summary or "20,000 probes" in proof.evidence_summary
-    assert "failures inside the claimed period" in proof.evidence_summary
+    assert "failing inside the claimed period from" in proof.evidence_summary

@@ -685,7 +685,9 @@ def test_a_file_over_the_limit_is_dropped_while_it_uploads(csrf_client, settings
     assert response.json() == {
         "files": {"small": {"class": "TemporaryUploadedFile", "size": 4000}},
         "fields": {"note": "after the big file"},
-        "rejected": [["capture.log", "This file is too large: the limit is 1 MB per file."]],
+        "rejected": [
+            ["capture.log", "capture.log: This file is too large: the limit is 1 MB per file."]
+        ],
         "temporary_files": 1,  # the dropped file's partial copy is already gone
     }
 
@@ -712,7 +714,7 @@ def test_a_part_that_declares_its_size_over_the_limit_is_dropped_at_once(csrf_cl
 
     assert response.json()["files"] == {}
     assert response.json()["rejected"] == [
-        ["capture.log", "This file is too large: the limit is 1 MB per file."]
+        ["capture.log", "capture.log: This file is too large: the limit is 1 MB per file."]
     ]
 
 
@@ -733,7 +735,7 @@ def test_a_request_over_the_claim_limit_stops_there(csrf_client, settings):
     assert response.json()["rejected"] == [
         [
             "second.log",
-            "These files are too large together: the limit is 2 MB per claim. "
+            "second.log: These files are too large together: the limit is 2 MB per claim. "
             "Attach fewer or smaller files.",
         ]
     ]
