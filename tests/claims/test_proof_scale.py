@@ -36,7 +36,7 @@ def long_log(n, lines=LINES):
     for i in range(1, lines):
         at = first + dt.timedelta(seconds=i)
         stamp = f"[{at.timestamp():.6f}]"
-        seq = (i - 1) % 65535 + 1  # as ping counts, wrapping at 65535
+        seq = i % 65536  # as iputils ping counts: from 1, wrapping from 65535 to 0
         if out_from <= at < out_to:
             rows.append(f"{stamp} no answer yet for icmp_seq={seq}")
         else:
