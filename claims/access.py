@@ -7,15 +7,25 @@ API and the services.
   (`Organisation.objects.claimable_by`). They file, edit, withdraw, attach proof and answer.
 - Reviewing: provider staff with the reviewer (or admin) role, never on a claim of their own
   side or one they filed. Review pages do not exist for anyone but provider staff (404).
+- What the claimant side is shown of staff's work: not internal notes (nor that one was
+  added), not the words a reviewer wrote when settling the downtime (working notes; the
+  decision's own reason is the claimant's to read), and staff as "Provider staff", never
+  their e-mail addresses (`events_seen_by`, `PeopleShown`).
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from claims import messages
 from claims.models import Claim
-from portal.models import Organisation, Role
+from portal.models import PROVIDER_ROLES, Organisation, Role, User
+
+STAFF_SHOWN_AS = "Provider staff"
+# Audit actions the claimant side does not see at all, and those whose reason it does not see.
+STAFF_ONLY_ACTIONS = frozenset({"note_added"})
+STAFF_ONLY_REASONS = frozenset({"settled"})
 
 NOT_CLAIMANT_SIDE = "Only the account's own people can change its claim."
 NOT_A_REVIEWER = "Only reviewers act on claims."
@@ -72,3 +82,37 @@ def can_decide(user, claim):
     if claim.filed_by_id == user.pk or is_claimant_side(user, claim):
         return False, messages.OWN_CLAIM
     return True, ""
+
+
+class PeopleShown:
+    """How people are named to `viewer`: provider staff see e-mail addresses; the claimant side
+    sees its own people's and "Provider staff" for the provider's (one query, on first use)."""
+
+    def __init__(self, viewer):
+        self.staff_viewer = viewer is not None and is_staff(viewer)
+        self._provider = None
+
+    def name(self, person):
+        if self.staff_viewer:
+            return person.email
+        if self._provider is None:
+            self._provider = set(
+                User.objects.filter(
+                    Q(is_superuser=True) | Q(memberships__role__in=PROVIDER_ROLES)
+                ).values_list("pk", flat=True)
+            )
+        return STAFF_SHOWN_AS if person.pk in self._provider else person.email
+
+
+def events_seen_by(viewer, claim):
+    """The claim's audit trail as `viewer` may see it, each event with `who` and `shown_reason`."""
+    people = PeopleShown(viewer)
+    shown = []
+    for event in claim.events.select_related("actor"):
+        if not people.staff_viewer and event.action in STAFF_ONLY_ACTIONS:
+            continue
+        event.who = people.name(event.actor)
+        hidden = not people.staff_viewer and event.action in STAFF_ONLY_REASONS
+        event.shown_reason = "" if hidden else event.reason
+        shown.append(event)
+    return shown

@@ -6,6 +6,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from claims import access
 from claims.evidence import Evidence
 from claims.models import Claim, Proof, ProofKind
 from claims.status import CreditStatusField
@@ -185,11 +186,12 @@ class ClaimSerializer(serializers.ModelSerializer):
         ]
 
     def get_decisions(self, claim) -> list[dict]:
-        return DecisionSerializer(claim.decisions.all(), many=True).data
+        return DecisionSerializer(claim.decisions.all(), many=True, context=self.context).data
 
     def get_messages(self, claim) -> list[dict]:
         # Prefetched as `visible_messages`: only what the asker may see.
-        return MessageSerializer(getattr(claim, "visible_messages", []), many=True).data
+        messages = getattr(claim, "visible_messages", [])
+        return MessageSerializer(messages, many=True, context=self.context).data
 
 
 class ClaimListSerializer(ClaimSerializer):
@@ -261,16 +263,29 @@ class DecisionSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     engine_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     reason = serializers.CharField()
-    decided_by = serializers.EmailField(source="decided_by.email")
+    decided_by = serializers.SerializerMethodField()
     decided_at = serializers.DateTimeField()
     corrects = serializers.IntegerField(source="corrects.sequence", allow_null=True, default=None)
     confirms = serializers.IntegerField(source="confirms.sequence", allow_null=True, default=None)
+
+    def get_decided_by(self, decision) -> str:
+        return people_shown(self.context).name(decision.decided_by)
+
+
+def people_shown(context):
+    """One `access.PeopleShown` per response: staff are named as the asker may see them."""
+    if "people_shown" not in context:
+        request = context.get("request")
+        context["people_shown"] = access.PeopleShown(getattr(request, "user", None))
+    return context["people_shown"]
 
 
 class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    author = serializers.EmailField(source="author.email")
+    author = serializers.SerializerMethodField(
+        help_text='The author\'s e-mail; to the claimant side, provider staff are "Provider staff".'
+    )
     body = serializers.CharField()
     internal = serializers.BooleanField()
     created_at = serializers.DateTimeField()
@@ -278,6 +293,9 @@ class MessageSerializer(serializers.Serializer):
 
     def get_files(self, message) -> list[str]:
         return [f.display_name for f in message.files.all()]
+
+    def get_author(self, message) -> str:
+        return people_shown(self.context).name(message.author)
 
 
 class QueueClaimSerializer(serializers.ModelSerializer):

@@ -184,7 +184,7 @@ def claim_detail(request, pk):
             "estimate_total": total,
             "quotes": quotes,
             "proofs": proofs,
-            "events": claim.events.select_related("actor"),
+            "events": access.events_seen_by(request.user, claim),
             "timeline": timeline_for(claim, proofs),
             "user_tz": user_tz,
             "policy_tz": policy_tz,

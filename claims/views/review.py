@@ -450,11 +450,17 @@ def conversation(request, claim):
         question = (
             claim.messages.filter(kind=MessageKind.INFO_REQUEST).order_by("-created_at").first()
         )
-    return {
-        "conversation": Message.objects.visible_to(request.user)
+    people = access.PeopleShown(request.user)
+    shown = list(
+        Message.objects.visible_to(request.user)
         .filter(claim=claim)
         .select_related("author")
-        .prefetch_related("files"),
+        .prefetch_related("files")
+    )
+    for message in shown:
+        message.who = people.name(message.author)
+    return {
+        "conversation": shown,
         "open_question": question,
         "decision": _final_decision(claim),
         "message_form": MessageForm(prefix="message"),

@@ -410,3 +410,37 @@ def test_billing_staff_cannot_message_claimants_or_add_notes(alice, acme_email, 
         assert response.json() == {"__all__": [messages.MESSAGES_ARE_REVIEWERS]}
     assert not Message.objects.filter(claim=claim).exists()
     assert not ClaimEvent.objects.filter(claim=claim, action__in=["message_posted", "note_added"])
+
+
+def test_claimant_sees_its_own_side_of_the_trail_never_staff_working_or_addresses(
+    alice, acme_email, reviewer_user, client
+):
+    claim = file(alice, acme_email)
+    services.start_review(claim=claim, by=reviewer_user)
+    services.post_message(
+        claim=claim, by=reviewer_user, body="Router logs look fine.", internal=True
+    )
+    services.post_message(claim=claim, by=reviewer_user, body="We are looking into it.")
+    services.settle(
+        claim=claim,
+        by=reviewer_user,
+        intervals=[services.SettledInterval(START, END, None, "")],
+        maintenance=[],
+        reason="Matched against the NOC's own graphs",
+    )
+    client.force_login(alice)
+    page = client.get(f"/claims/{claim.pk}/").content.decode()
+    for hidden in (reviewer_user.email, "Note added", "Router logs", "NOC's own graphs"):
+        assert hidden not in page, hidden
+    assert "Provider staff" in page and "We are looking into it." in page
+    seen = api_for(alice).get(f"/api/v1/claims/{claim.pk}/").json()
+    assert [m["author"] for m in seen["messages"]] == ["Provider staff"]
+    assert reviewer_user.email not in str(seen)
+    # Staff still see who did what, and why.
+    client.force_login(reviewer_user)
+    staff_page = client.get(f"/claims/{claim.pk}/").content.decode()
+    assert reviewer_user.email in staff_page and "NOC&#x27;s own graphs" in staff_page
+    assert (
+        api_for(reviewer_user).get(f"/api/v1/claims/{claim.pk}/").json()["messages"][0]["author"]
+        == reviewer_user.email
+    )
