@@ -145,7 +145,7 @@ class Claim(models.Model):
         )
 
     @staticmethod
-    def estimate_for(subscriptions, start, end):
+    def estimate_for(subscriptions, start, end, *, inputs=None):
         """Quote [start, end) as downtime on each subscription, with the provider's recorded
         maintenance excused. Returns (total, [(subscription, quote, maintenance)]).
 
@@ -162,6 +162,7 @@ class Claim(models.Model):
                 subscription,
                 [(start, end, None)],
                 already_credited=total if shared_cap else Decimal("0"),
+                inputs=inputs,
             )
             total += quote.credit
             rows.append((subscription, quote, maintenance))

@@ -18,7 +18,11 @@ from claims.models import Claim, ClaimLine, ClaimState
 from claims.timeline import timeline_for
 from claims.uploads import StreamingUploadHandlers, proof_download_response, rejected_uploads
 from claims.views import review
+from portal.keyset import Key, PageError, paginate
 from sla.engine import parse_timezone
+
+# Newest first; keyset pages, so the 100th page of a reseller's claims costs what the first does.
+CLAIM_ORDER = (Key("created_at", descending=True), Key("pk", descending=True))
 
 
 @login_required
@@ -31,10 +35,15 @@ def claim_list(request):
     state = request.GET.get("state")
     if state in ClaimState.values:
         claims = claims.filter(state=state)
+    try:
+        page, error = paginate(claims, request.GET, CLAIM_ORDER), None
+    except PageError as refusal:
+        page, error = None, str(refusal)
     return render(
         request,
         "claims/list.html",
-        {"claims": claims, "states": ClaimState.choices, "state": state},
+        {"page": page, "page_error": error, "states": ClaimState.choices, "state": state},
+        status=400 if error else 200,
     )
 
 
