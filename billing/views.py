@@ -114,13 +114,15 @@ def _cents(value):
 
 
 def _credit_totals(entries):
-    """Granted, applied, carried, paid out, reversed and open over every visible grant: one
-    aggregate query over the visible ledger (movements carry their grant's account)."""
+    """Granted, applied, carried, paid out, reversed and open over every visible grant
+    (movements carry their grant's account): one aggregate over the visible ledger, and one
+    over its last carried entries. Kept apart, each is a plain scan or hash anti-join; the
+    anti-join inside the first aggregate's FILTER is a subplan per row, whose cost estimate
+    made PostgreSQL's JIT spend 0.4 s compiling a 15 ms query."""
     sums = entries.aggregate(
-        granted=Sum("amount", filter=Q(kind=CreditKind.GRANTED)),
-        carried=Sum("amount", filter=_last_carried()),
-        **_movement_sums(),
+        granted=Sum("amount", filter=Q(kind=CreditKind.GRANTED)), **_movement_sums()
     )
+    sums["carried"] = entries.filter(_last_carried()).aggregate(total=Sum("amount"))["total"]
     totals = {name: _cents(value) for name, value in sums.items()}
     totals["amount"] = totals.pop("granted")
     totals["open"] = totals["amount"] - totals.pop("spent")

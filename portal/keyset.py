@@ -77,11 +77,22 @@ def paginate(queryset, params, keys, *, default_size=PAGE_SIZE):
     queryset = queryset.order_by(*(key.order() for key in keys))
     cursor = params.get("after") or ""
     if cursor:
-        queryset = queryset.filter(_after(keys, _decode(cursor, keys, queryset.model)))
+        queryset = queryset.filter(_beyond(keys, _decode(cursor, keys, queryset.model)))
     rows = list(queryset[: size + 1])
     more, rows = len(rows) > size, rows[:size]
     next_cursor = _encode([getattr(rows[-1], key.field) for key in keys]) if more else None
     return Page(rows=rows, page_size=size, next_cursor=next_cursor, is_first=not cursor)
+
+
+def _beyond(keys, values):
+    """`_after`, with the first key's bound repeated on its own: PostgreSQL does not read an
+    index range out of the OR, and without the bound a deep page scanned the index from the
+    top (twice the first page's time at 100,000 claims)."""
+    key, value = keys[0], values[0]
+    condition = _after(keys, values)
+    if value is not None and not key.nullable:
+        condition &= Q(**{f"{key.field}__{'lte' if key.descending else 'gte'}": value})
+    return condition
 
 
 def _after(keys, values):
