@@ -4,6 +4,7 @@ last row's sort key, every row shows once across the pages and none is lost, the
 page do not grow with its size, and organisation filters search instead of listing every
 organisation."""
 
+import datetime as dt
 import re
 from html import unescape
 
@@ -12,7 +13,7 @@ import pytest
 from claims.models import Claim, ClaimState
 from portal.keyset import BAD_CURSOR, BAD_PAGE_SIZE, MAX_PAGE_SIZE
 from portal.models import Organisation
-from tests.claims.conftest import subscription
+from tests.claims.conftest import START, subscription
 from tests.scenarios import many_claims
 
 pytestmark = pytest.mark.django_db
@@ -297,3 +298,16 @@ def test_estimator_offers_a_bounded_menu_and_searches_the_rest(client, reviewer_
     assert found and all("Cedar Bakery" in r["name"] for r in found)
     client.force_login(Organisation.objects.get(name="Acme Dental").memberships.first().user)
     assert client.get("/sla/subscriptions/search/", {"q": "cedar"}).json()["results"] == []
+
+
+def test_a_claim_filed_between_pages_neither_repeats_nor_hides_a_row(client, alice, acme_claims):
+    client.force_login(alice)
+    before = [c.reference for c in Claim.objects.visible_to(alice).order_by("-created_at", "-pk")]
+    first = client.get(CLAIMS, {"page_size": 10})
+    assert refs(first) == before[:10]
+    # A newer claim arrives while she reads the first page: the next page starts where she was.
+    late = START + dt.timedelta(days=60)
+    (newer,) = many_claims(alice, subscription("Acme Dental", "voip"), 1, start=late)
+    second = client.get(CLAIMS + unescape(NEXT_LINK.search(first.content.decode()).group(1)))
+    assert refs(second) == before[10:20]
+    assert newer.reference == refs(client.get(CLAIMS))[0]
