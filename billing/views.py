@@ -16,12 +16,11 @@ from django import forms
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import (
     Count,
     DecimalField,
-    F,
+    Exists,
     Max,
     OuterRef,
     Prefetch,
@@ -40,14 +39,25 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from billing import pdf
-from billing.models import ZERO, CreditEntry, CreditKind, GrantOutcome, Invoice, InvoiceStatus
+from billing.models import (
+    CENT,
+    ZERO,
+    CreditEntry,
+    CreditKind,
+    GrantOutcome,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+)
 from billing.services import SPENDING, claims_awaiting_grant
 from billing.tasks import run_billing
+from claims.filters import typeahead_attrs
+from portal.keyset import Key, PageError, paginate
 from portal.models import Organisation, Role
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE = 50
 RUN_STARTED = "Month-end billing run started at {at:%Y-%m-%d %H:%M:%S} UTC."
 RUN_NOT_QUEUED = (
     "The task queue cannot be reached, so the run did not start. The scheduled run will do the "
@@ -74,68 +84,105 @@ def _billing_staff_only(user):
 # --- credits ----------------------------------------------------------------------------------
 
 
-def _moved(kinds):
-    """The total of a grant's movements of `kinds`, as a subquery on the grant's row."""
-    total = (
-        CreditEntry.objects.filter(grant=OuterRef("pk"), kind__in=kinds)
+# Newest first, by when the ledger wrote the entry.
+LEDGER_ORDER = (Key("at", descending=True), Key("pk", descending=True))
+BALANCES = ("applied", "paid_out", "reversed", "spent")
+
+
+def _movement_sums():
+    """Sum(...) per kind of movement, for an aggregate over ledger entries."""
+    return {
+        "applied": Sum("amount", filter=Q(kind=CreditKind.APPLIED)),
+        "paid_out": Sum("amount", filter=Q(kind=CreditKind.PAID_OUT)),
+        "reversed": Sum("amount", filter=Q(kind=CreditKind.REVERSED)),
+        "spent": Sum("amount", filter=Q(kind__in=SPENDING)),
+    }
+
+
+def _last_carried():
+    """A CARRIED entry no later CARRIED entry of its grant follows: the remainder last carried
+    forward (a CARRIED entry records a wait; it spends nothing)."""
+    later = CreditEntry.objects.filter(grant=OuterRef("grant"), kind=CreditKind.CARRIED).filter(
+        Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk"))
+    )
+    return Q(kind=CreditKind.CARRIED) & ~Exists(later)
+
+
+def _cents(value):
+    # SQLite sums decimals as floats: state every figure in cents, whatever the database.
+    return Decimal(value or 0).quantize(CENT)
+
+
+def _credit_totals(entries):
+    """Granted, applied, carried, paid out, reversed and open over every visible grant
+    (movements carry their grant's account): one aggregate over the visible ledger, and one
+    over its last carried entries. Kept apart, each is a plain scan or hash anti-join; the
+    anti-join inside the first aggregate's FILTER is a subplan per row, whose cost estimate
+    made PostgreSQL's JIT spend 0.4 s compiling a 15 ms query."""
+    sums = entries.aggregate(
+        granted=Sum("amount", filter=Q(kind=CreditKind.GRANTED)), **_movement_sums()
+    )
+    sums["carried"] = entries.filter(_last_carried()).aggregate(total=Sum("amount"))["total"]
+    totals = {name: _cents(value) for name, value in sums.items()}
+    totals["amount"] = totals.pop("granted")
+    totals["open"] = totals["amount"] - totals.pop("spent")
+    return totals
+
+
+def _with_balances(grants):
+    """Each grant of a page with what was applied, paid out, reversed, carried and is still
+    open: one grouped query over the page's movements, one for their last carried entries."""
+    ids = [grant.pk for grant in grants]
+    sums = {
+        row["grant"]: row
+        for row in CreditEntry.objects.filter(grant__in=ids)
+        .order_by()
         .values("grant")
-        .annotate(total=Sum("amount"))
-        .values("total")
+        .annotate(**_movement_sums())
+    }
+    carried = dict(
+        CreditEntry.objects.filter(grant__in=ids)
+        .filter(_last_carried())
+        .values_list("grant", "amount")
     )
-    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO, output_field=MONEY))
-
-
-def _grants_with_balances(user):
-    """Visible grants, each with what was applied, paid out, reversed and is still open, and
-    the remainder last carried forward (a CARRIED entry records a wait; it spends nothing)."""
-    last_carried = (
-        CreditEntry.objects.filter(grant=OuterRef("pk"), kind=CreditKind.CARRIED)
-        .order_by("-at", "-pk")
-        .values("amount")[:1]
-    )
-    return (
-        CreditEntry.objects.visible_to(user)
-        .filter(kind=CreditKind.GRANTED)
-        .annotate(
-            applied=_moved([CreditKind.APPLIED]),
-            paid_out=_moved([CreditKind.PAID_OUT]),
-            reversed=_moved([CreditKind.REVERSED]),
-            carried=Coalesce(
-                Subquery(last_carried, output_field=MONEY), Value(ZERO, output_field=MONEY)
-            ),
-            open=F("amount") - _moved(SPENDING),
-        )
-        .select_related("claim", "account", "subscription__service")
-        .order_by("-at", "-pk")
-    )
+    for grant in grants:
+        row = sums.get(grant.pk, {})
+        for name in BALANCES:
+            setattr(grant, name, _cents(row.get(name)))
+        grant.carried = _cents(carried.get(grant.pk))
+        grant.open = grant.amount - grant.spent
+    return grants
 
 
 @login_required
 def credit_list(request):
-    grants = _grants_with_balances(request.user)
+    visible = CreditEntry.objects.visible_to(request.user)
     if request.GET.get("account"):
+        # One end customer's credits (a reseller's own, or any for staff); another's is a 400.
         try:
-            grants = grants.for_end_customer(request.user, request.GET["account"])
+            visible = visible.for_end_customer(request.user, request.GET["account"])
         except ValidationError as refusal:
-            context = {"page": [], "totals": {}, "openable": set()}
-            context["filter_error"] = refusal.messages[0]
+            context = {"filter_error": refusal.messages[0], "page": None}
             return render(request, "billing/credits.html", context, status=400)
-    columns = ("amount", "applied", "carried", "paid_out", "reversed", "open")
-    totals = dict.fromkeys(columns, ZERO)
-    for row in grants.values(*columns):
-        for column in columns:
-            totals[column] += row[column]
     applications = CreditEntry.objects.filter(kind=CreditKind.APPLIED).select_related(
         "invoice__billing_account__organisation"
     )
-    page = Paginator(
-        grants.prefetch_related(
+    grants = (
+        visible.filter(kind=CreditKind.GRANTED)
+        .select_related("claim", "account", "subscription__service")
+        .prefetch_related(
             Prefetch(
                 "movements", queryset=applications.order_by("at", "pk"), to_attr="applications"
             )
-        ),
-        PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
+        )
+    )
+    try:
+        page = paginate(grants, request.GET, LEDGER_ORDER)
+    except PageError as refusal:
+        return render(
+            request, "billing/credits.html", {"page_error": str(refusal), "page": None}, status=400
+        )
+    _with_balances(page.rows)
     # An end customer's credit is applied to its reseller's invoice, which it may not open.
     named = {entry.invoice_id for grant in page for entry in grant.applications}
     openable = set(
@@ -144,7 +191,7 @@ def credit_list(request):
     return render(
         request,
         "billing/credits.html",
-        {"page": page, "totals": totals, "openable": openable},
+        {"page": page, "totals": _credit_totals(visible), "openable": openable},
     )
 
 
@@ -208,16 +255,56 @@ def statement_of(invoice):
     )
 
 
+INVOICE_ORDER = (Key("cycle_start", descending=True), Key("pk", descending=True))
+
+
+def _summed(queryset, column):
+    """The sum of `column` over `queryset` (rows of one invoice), as a subquery on the invoice."""
+    total = queryset.order_by().values("invoice").annotate(total=Sum(column)).values("total")
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO, output_field=MONEY))
+
+
+def _invoice_totals(invoice):
+    """Invoice.totals() from the annotations of `with_totals`, without a query."""
+    total = _cents(invoice.fees_sum) + _cents(invoice.tax_sum) - _cents(invoice.credits_sum)
+    return {
+        "fees": _cents(invoice.fees_sum),
+        "tax": _cents(invoice.tax_sum),
+        "credits": _cents(invoice.credits_sum),
+        "total": total,
+        "paid": _cents(invoice.paid_sum),
+        "balance": total - _cents(invoice.paid_sum),
+    }
+
+
 @login_required
 def invoice_list(request):
+    lines = InvoiceLine.objects.filter(invoice=OuterRef("pk"))
+    # Per invoice of the page only: the subqueries run for the rows the LIMIT keeps.
     invoices = (
         Invoice.objects.visible_to(request.user)
         .select_related("billing_account__organisation")
-        .order_by("-cycle_start", "billing_account__organisation__name")
+        .annotate(
+            fees_sum=_summed(lines, "amount"),
+            tax_sum=_summed(lines, "tax"),
+            credits_sum=_summed(
+                CreditEntry.objects.filter(invoice=OuterRef("pk"), kind=CreditKind.APPLIED),
+                "amount",
+            ),
+            paid_sum=_summed(Payment.objects.filter(invoice=OuterRef("pk")), "amount"),
+        )
     )
-    page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(invoice, invoice.totals()) for invoice in page]
-    return render(request, "billing/invoice_list.html", {"page": page, "rows": rows})
+    try:
+        page, error = paginate(invoices, request.GET, INVOICE_ORDER), None
+    except PageError as refusal:
+        page, error = None, str(refusal)
+    rows = [(invoice, _invoice_totals(invoice)) for invoice in page] if page else []
+    return render(
+        request,
+        "billing/invoice_list.html",
+        {"page": page, "rows": rows, "page_error": error},
+        status=400 if error else 200,
+    )
 
 
 @login_required
@@ -262,22 +349,35 @@ class LedgerFilter(django_filters.FilterSet):
         empty_label="Any",
         error_messages={"invalid_choice": "Unknown kind: choose one from the list."},
     )
+    # Named by id once the typeahead chose one, or searched by name (without JavaScript).
     account = django_filters.ModelChoiceFilter(
         label="Account",
         queryset=Organisation.objects.exclude(kind=Organisation.Kind.PROVIDER),
         method="filter_account",
-        empty_label="Any",
+        widget=forms.HiddenInput,
         error_messages={"invalid_choice": "Unknown account: choose one from the list."},
+    )
+    account_name = django_filters.CharFilter(
+        label="Account",
+        method="filter_account_name",
+        max_length=200,
+        widget=forms.TextInput(attrs=typeahead_attrs("account", kind="")),
     )
     claim = ClaimReferenceFilter(label="Claim reference", field_name="claim")
 
     class Meta:
         model = CreditEntry
-        fields = ["kind", "account", "claim"]
+        fields = ["kind", "account", "account_name", "claim"]
 
     def filter_account(self, queryset, name, value):
         # A reseller's entries are its end customers' credits on its billing account.
         return queryset.filter(Q(account=value) | Q(billing_account__organisation=value))
+
+    def filter_account_name(self, queryset, name, value):
+        return queryset.filter(
+            Q(account__name__icontains=value)
+            | Q(billing_account__organisation__name__icontains=value)
+        )
 
 
 @login_required
@@ -290,14 +390,19 @@ def ledger(request):
         "subscription__service",
         "invoice",
         "actor",
-    ).order_by("-at", "-pk")
+    )
     filterset = LedgerFilter(request.GET, queryset=entries)
+    page, error = None, None
     if filterset.is_valid():
-        page, status = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page")), 200
-    else:
-        page, status = None, 400
+        try:
+            page = paginate(filterset.qs, request.GET, LEDGER_ORDER)
+        except PageError as refusal:
+            error = str(refusal)
     return render(
-        request, "billing/ledger.html", {"filter": filterset, "page": page}, status=status
+        request,
+        "billing/ledger.html",
+        {"filter": filterset, "page": page, "page_error": error},
+        status=200 if page is not None else 400,
     )
 
 

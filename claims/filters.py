@@ -8,6 +8,7 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.db.models import F, Prefetch
+from django.urls import reverse_lazy
 
 from claims.models import Claim, ClaimLine, ClaimState
 from portal.models import Organisation
@@ -38,6 +39,19 @@ def review_queue():
     )
 
 
+def typeahead_attrs(target, *, kind="reseller"):
+    """A name input that suggests organisations as one types (static/portal/typeahead.js asks
+    `/organisations/search/` and keeps the chosen one's id in the hidden input `target`)."""
+    return {
+        "list": f"{target}-choices",
+        "autocomplete": "off",
+        "placeholder": "Type 2 letters of a name",
+        "data-typeahead": reverse_lazy("organisation-search"),
+        "data-typeahead-kind": kind,
+        "data-typeahead-target": f"id_{target}",
+    }
+
+
 def _unknown(what):
     return {"invalid_choice": f"Unknown {what}: choose one from the list."}
 
@@ -57,18 +71,34 @@ class ReviewQueueFilter(django_filters.FilterSet):
         empty_label="Any",
         error_messages=_unknown("agreement"),
     )
+    # An organisation is named by id (the API, and the page once the typeahead chose one) or
+    # searched by name (the page without JavaScript): never a list of every organisation.
     reseller = django_filters.ModelChoiceFilter(
         label="Reseller",
         field_name="account__reseller",
         queryset=Organisation.objects.filter(kind=Organisation.Kind.RESELLER),
-        empty_label="Any",
+        widget=forms.HiddenInput,
         error_messages=_unknown("reseller"),
+    )
+    reseller_name = django_filters.CharFilter(
+        label="Reseller",
+        field_name="account__reseller__name",
+        lookup_expr="icontains",
+        max_length=200,
+        widget=forms.TextInput(attrs=typeahead_attrs("reseller")),
     )
     account = django_filters.ModelChoiceFilter(
         label="Account",
         queryset=Organisation.objects.customers(),
-        empty_label="Any",
+        widget=forms.HiddenInput,
         error_messages=_unknown("account"),
+    )
+    account_name = django_filters.CharFilter(
+        label="Account",
+        field_name="account__name",
+        lookup_expr="icontains",
+        max_length=200,
+        widget=forms.TextInput(attrs=typeahead_attrs("account", kind="customer")),
     )
     due_before = django_filters.DateFilter(
         label="Decision due before (UTC date)",
@@ -79,7 +109,15 @@ class ReviewQueueFilter(django_filters.FilterSet):
 
     class Meta:
         model = Claim
-        fields = ["state", "policy", "reseller", "account", "due_before"]
+        fields = [
+            "state",
+            "policy",
+            "reseller",
+            "reseller_name",
+            "account",
+            "account_name",
+            "due_before",
+        ]
 
     def filter_due_before(self, queryset, name, value):
         return queryset.due_before(dt.datetime.combine(value, dt.time.min, tzinfo=dt.UTC))

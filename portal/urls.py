@@ -17,6 +17,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("sla.home_urls")),
     path("organisations/", views.organisation_list, name="organisation-list"),
+    path("organisations/search/", views.organisation_search, name="organisation-search"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation-detail"),
     path("healthz", health.healthz, name="healthz"),
     path(

@@ -13,6 +13,7 @@ from django.contrib import messages as flash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,16 +33,80 @@ from portal.auth import (
     safe_next,
 )
 from portal.forms import CodeForm, ConfirmDeviceForm, ReauthForm, TokenForm
+from portal.keyset import Key, PageError, paginate
 from portal.models import ApiToken, Organisation
 from portal.tokens import create_token
 
 log = logging.getLogger("portal.auth")
 
 
+ORGANISATION_ORDER = (Key("name"), Key("pk"))
+# The typeahead: at most this many names, and only once this many letters are typed.
+SEARCH_RESULTS = 20
+SEARCH_MIN_LENGTH = 2
+SEARCH_KINDS = {
+    "customer": Organisation.Kind.CUSTOMER,
+    "reseller": Organisation.Kind.RESELLER,
+}
+
+
+def _named(queryset, text):
+    text = text.strip()[:200]
+    return queryset.filter(name__icontains=text) if text else queryset
+
+
 @login_required
 def organisation_list(request):
+    """The organisations the asker may see, by name, a page at a time; `?q=` searches names."""
+    query = request.GET.get("q", "").replace("\x00", "")
+    organisations = _named(
+        Organisation.objects.visible_to(request.user).select_related("reseller"), query
+    )
+    try:
+        page, error = paginate(organisations, request.GET, ORGANISATION_ORDER), None
+    except PageError as refusal:
+        page, error = None, str(refusal)
+    return render(
+        request,
+        "portal/organisation_list.html",
+        {"page": page, "page_error": error, "q": query},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def organisation_search(request):
+    """Names for a filter's typeahead: organisations the asker may see whose name contains
+    `q` (at least two letters), at most SEARCH_RESULTS, by name. `kind` narrows to customer
+    accounts or resellers; without it, every organisation but the provider."""
+    query = request.GET.get("q", "").replace("\x00", "").strip()
+    if len(query) < SEARCH_MIN_LENGTH:
+        return JsonResponse({"results": []})
     organisations = Organisation.objects.visible_to(request.user).select_related("reseller")
-    return render(request, "portal/organisation_list.html", {"organisations": organisations})
+    kind = SEARCH_KINDS.get(request.GET.get("kind", ""))
+    if kind is not None:
+        organisations = organisations.filter(kind=kind)
+    else:
+        organisations = organisations.exclude(kind=Organisation.Kind.PROVIDER)
+    found = _named(organisations, query).order_by("name", "pk")[:SEARCH_RESULTS]
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": organisation.pk,
+                    "name": organisation.name,
+                    "label": _search_label(organisation),
+                }
+                for organisation in found
+            ]
+        }
+    )
+
+
+def _search_label(organisation):
+    if organisation.reseller_id:
+        return f"{organisation.name} (end customer of {organisation.reseller.name})"
+    return f"{organisation.name} ({organisation.get_kind_display().lower()})"
 
 
 @login_required

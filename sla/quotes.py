@@ -60,15 +60,18 @@ def quote_payload(text, *, breakdown=False, max_quotes=None, max_intervals=None)
     return run(parsed)
 
 
+# Maintenance anywhere in a month touched counts towards its availability (SLA_RULES.md,
+# common arithmetic 6): records this far either side of a period are read.
+MAINTENANCE_MARGIN = dt.timedelta(days=32)
+
+
 def maintenance_around(subscription, start, end):
     """The provider's maintenance records for a subscription's service and account, in the
-    months around [start, end): maintenance anywhere in a month touched counts towards its
-    availability (SLA_RULES.md, common arithmetic 6)."""
-    margin = dt.timedelta(days=32)
+    months around [start, end)."""
     return list(
         Maintenance.objects.filter(service=subscription.service)
         .affecting(subscription.organisation)
-        .overlapping(start - margin, end + margin)
+        .overlapping(start - MAINTENANCE_MARGIN, end + MAINTENANCE_MARGIN)
         .order_by("starts_at")
     )
 
@@ -150,6 +153,68 @@ def active_fees(organisation, at):
     )
 
 
+class QuoteInputs:
+    """What quoting many subscriptions' periods reads from the database (maintenance around
+    them, each account's recurring charge), read in three queries for all of them: a list page
+    of estimates costs the same whatever its length. Answers as maintenance_around and the
+    account's active fees would, one subscription at a time."""
+
+    def __init__(self, maintenance, affected, fees):
+        self._maintenance = maintenance
+        self._affected = affected  # maintenance id -> organisation ids it names
+        self._fees = fees  # organisation id -> [(starts_at, ends_at, monthly_fee)]
+
+    @classmethod
+    def read(cls, subscriptions, periods):
+        if not subscriptions or not periods:
+            return cls([], {}, {})
+        services = {subscription.service_id for subscription in subscriptions}
+        organisations = {subscription.organisation_id for subscription in subscriptions}
+        start = min(period[0] for period in periods) - MAINTENANCE_MARGIN
+        end = max(period[1] for period in periods) + MAINTENANCE_MARGIN
+        maintenance = list(
+            Maintenance.objects.filter(service_id__in=services)
+            .overlapping(start, end)
+            .order_by("starts_at", "pk")
+        )
+        affected = {}
+        named = Maintenance.organisations.through.objects.filter(
+            maintenance_id__in=[record.pk for record in maintenance if not record.affects_all],
+            organisation_id__in=organisations,
+        ).values_list("maintenance_id", "organisation_id")
+        for record_id, organisation_id in named:
+            affected.setdefault(record_id, set()).add(organisation_id)
+        fees = {}
+        rows = Subscription.objects.filter(organisation_id__in=organisations).values_list(
+            "organisation_id", "starts_at", "ends_at", "monthly_fee"
+        )
+        for organisation_id, starts_at, ends_at, fee in rows:
+            fees.setdefault(organisation_id, []).append((starts_at, ends_at, fee))
+        return cls(maintenance, affected, fees)
+
+    def maintenance(self, subscription, start, end):
+        low, high = start - MAINTENANCE_MARGIN, end + MAINTENANCE_MARGIN
+        return [
+            record
+            for record in self._maintenance
+            if record.service_id == subscription.service_id
+            and record.starts_at < high
+            and record.ends_at > low
+            and (
+                record.affects_all
+                or subscription.organisation_id in self._affected.get(record.pk, ())
+            )
+        ]
+
+    def mrc(self, subscription, start):
+        active = [
+            fee
+            for starts_at, ends_at, fee in self._fees.get(subscription.organisation_id, [])
+            if starts_at <= start and (ends_at is None or ends_at > start)
+        ]
+        return sum(active, Decimal("0")) if active else None
+
+
 def quote_subscription(
     subscription,
     intervals,
@@ -159,13 +224,15 @@ def quote_subscription(
     exclude_claim=None,
     mrc_paid=None,
     credited=None,
+    inputs=None,
 ):
     """Quote downtime `intervals` [(start, end, exception)] on one subscription, excusing the
     provider's recorded maintenance (or the `maintenance` records given) as the policy says.
     The cap counts what the ledger already granted against it (not counting `exclude_claim`'s
     own credit) on top of `already_credited`. `mrc_paid`: the account's `active_fees` at the
     start, and `credited`: what the ledger granted against its cap (`credited_each`), when
-    already read.
+    already read; `inputs` (QuoteInputs) answers maintenance and the recurring charge from
+    what was read for a whole page.
 
     Returns (quote, maintenance records considered).
     """
@@ -177,8 +244,14 @@ def quote_subscription(
         )
     already_credited += credited
     if maintenance is None:
-        maintenance = maintenance_around(subscription, start, end)
-    if mrc_paid is None:
+        maintenance = (
+            inputs.maintenance(subscription, start, end)
+            if inputs is not None
+            else maintenance_around(subscription, start, end)
+        )
+    if mrc_paid is None and inputs is not None:
+        mrc_paid = inputs.mrc(subscription, start)
+    elif mrc_paid is None:
         mrc_paid = active_fees(subscription.organisation, start).values_list("total", flat=True)
         mrc_paid = next(iter(mrc_paid), None)
     mrc = mrc_paid or subscription.monthly_fee

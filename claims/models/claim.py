@@ -178,11 +178,13 @@ class Claim(models.Model):
         maintenance=None,
         mrc_paid=None,
         credited=None,
+        inputs=None,
     ):
         """Quote [start, end) as downtime on each subscription, with the provider's recorded
         maintenance excused. Returns (total, [(subscription, quote, maintenance)]).
-        `maintenance` and `mrc_paid`, lists in the order of `subscriptions`, are what
-        `quote_subscription` would read for each, when already read (a page of claims).
+        `maintenance`, `mrc_paid` and `credited`, lists in the order of `subscriptions`, or
+        `inputs` (sla.quotes.QuoteInputs), are what `quote_subscription` would read for each,
+        when already read for a page of claims.
 
         Subscriptions are quoted in order, each counting what the ones before it took from a
         shared cap (OnePointSync caps the account's month as a whole; across several months
@@ -202,6 +204,7 @@ class Claim(models.Model):
                 maintenance=None if maintenance is None else maintenance[i],
                 mrc_paid=None if mrc_paid is None else mrc_paid[i],
                 credited=None if credited is None else credited[i],
+                inputs=inputs,
             )
             total += quote.credit
             rows.append((subscription, quote, excused))

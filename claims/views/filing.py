@@ -19,7 +19,11 @@ from claims.models import Claim, ClaimLine, ClaimState
 from claims.timeline import timeline_for
 from claims.uploads import StreamingUploadHandlers, proof_download_response, rejected_uploads
 from claims.views import review
+from portal.keyset import Key, PageError, paginate
 from sla.engine import parse_timezone
+
+# Newest first; keyset pages, so the 100th page of a reseller's claims costs what the first does.
+CLAIM_ORDER = (Key("created_at", descending=True), Key("pk", descending=True))
 
 
 @login_required
@@ -32,14 +36,27 @@ def claim_list(request):
     state = request.GET.get("state")
     if state in ClaimState.values:
         claims = claims.filter(state=state)
-    context = {"claims": claims, "states": ClaimState.choices, "state": state}
     if request.GET.get("account"):
+        # One end customer's claims (a reseller's own, or any for staff); another's is a 400.
         try:
-            context["claims"] = claims.for_end_customer(request.user, request.GET["account"])
+            claims = claims.for_end_customer(request.user, request.GET["account"])
         except ValidationError as refusal:
-            context.update(claims=claims.none(), filter_error=refusal.messages[0])
-            return render(request, "claims/list.html", context, status=400)
-    return render(request, "claims/list.html", context)
+            context = {
+                "page": None,
+                "filter_error": refusal.messages[0],
+                "states": ClaimState.choices,
+            }
+            return render(request, "claims/list.html", {**context, "state": state}, status=400)
+    try:
+        page, error = paginate(claims, request.GET, CLAIM_ORDER), None
+    except PageError as refusal:
+        page, error = None, str(refusal)
+    return render(
+        request,
+        "claims/list.html",
+        {"page": page, "page_error": error, "states": ClaimState.choices, "state": state},
+        status=400 if error else 200,
+    )
 
 
 def _input(form):

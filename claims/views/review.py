@@ -11,7 +11,6 @@ import zoneinfo
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -43,9 +42,10 @@ from claims.models import (
 from claims.timeline import timeline_for
 from claims.uploads import StreamingUploadHandlers, proof_download_response, rejected_uploads
 from portal.auth import needs_recent_auth, reauth_url, recent_auth_message
+from portal.keyset import Key, PageError, paginate
 from sla.engine import parse_timezone
+from sla.quotes import QuoteInputs, credited_each
 
-QUEUE_PAGE_SIZE = 50
 HOME_QUEUE_SIZE = 5
 # Approve and reject apply to a claim in review; on a decided claim they are a correction.
 DECIDABLE_STATES = (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW, *DECIDED_STATES)
@@ -86,33 +86,74 @@ def _queue(params):
 
 
 def _with_estimates(claims):
-    """(claim, the engine's estimate) per claim: `Claim.estimate` on the prefetched lines."""
+    """(claim, the engine's estimate) per claim: `Claim.estimate_for` on the prefetched lines,
+    with the maintenance records and recurring charges of the whole page read up front, so a
+    page costs the same few queries whatever its size."""
+    claims = list(claims)
+    subscriptions = [line.subscription for claim in claims for line in claim.lines.all()]
     policies = {}
+    for subscription in subscriptions:
+        # One Policy object per policy, so its versions are read once for the whole page.
+        subscription.policy = policies.setdefault(subscription.policy_id, subscription.policy)
+    inputs = QuoteInputs.read(subscriptions, [(c.period_start, c.period_end) for c in claims])
+    # What the ledger granted against each estimate's cap, for the page in one query.
+    credited = credited_each(
+        [
+            (
+                [ln.subscription for ln in claim.lines.all()],
+                claim.period_start,
+                claim.period_end,
+                claim.pk,
+            )
+            for claim in claims
+        ]
+    )
     rows = []
-    for claim in claims:
-        subscriptions = [line.subscription for line in claim.lines.all()]
-        for subscription in subscriptions:
-            # One Policy object per policy, so its versions are read once for the whole page.
-            subscription.policy = policies.setdefault(subscription.policy_id, subscription.policy)
-        total, _ = Claim.estimate_for(subscriptions, claim.period_start, claim.period_end)
+    for claim, used in zip(claims, credited, strict=True):
+        lines = [line.subscription for line in claim.lines.all()]
+        total, _ = Claim.estimate_for(
+            lines,
+            claim.period_start,
+            claim.period_end,
+            exclude_claim=claim.pk,
+            credited=[used[subscription.pk] for subscription in lines],
+            inputs=inputs,
+        )
         rows.append((claim, total))
     return rows
+
+
+# Due first (a claim with no due date yet last), then the oldest submission.
+QUEUE_ORDER = (
+    Key("decision_due_at", nullable=True),
+    Key("submitted_at", nullable=True),
+    Key("pk"),
+)
 
 
 @login_required
 def review_queue(request):
     access.require_reviewer(request.user)
     filterset = _queue(request.GET)
+    page, rows, error = None, [], None
     if filterset.is_valid():
-        page = Paginator(filterset.qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-        rows, status = _with_estimates(page), 200
-    else:
-        page, rows, status = None, [], 400
+        try:
+            page = paginate(filterset.qs, request.GET, QUEUE_ORDER)
+        except PageError as refusal:
+            error = str(refusal)
+        else:
+            rows = _with_estimates(page)
     return render(
         request,
         "claims/review/queue.html",
-        {"filter": filterset, "page": page, "rows": rows, "now": timezone.now()},
-        status=status,
+        {
+            "filter": filterset,
+            "page": page,
+            "page_error": error,
+            "rows": rows,
+            "now": timezone.now(),
+        },
+        status=200 if page is not None else 400,
     )
 
 
