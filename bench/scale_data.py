@@ -53,7 +53,6 @@ from claims.models import (
 from claims.models.proof import proof_storage
 from claims.services import attach_proof
 from claims.services.awards import allocate, month_of
-from claims.services.filing import _stored
 from claims.uploads import server_name
 from portal.models import Membership, Organisation, Role, User
 from portal.staff_groups import group_name, sync_staff_groups
@@ -683,7 +682,6 @@ class _Generator:
         data = text.encode()
         name = proof_storage_save(data)
         evidence = read_evidence(data)
-        claim = Claim(period_start=start, period_end=end)
         proof = self.new_id(Proof)
         self.add(
             Proof,
@@ -698,7 +696,7 @@ class _Generator:
                 "ping",
                 "ping",
                 True,
-                _stored(evidence, claim),
+                evidence.compact(),  # what attach_proof stores
                 filer.pk if isinstance(filer, User) else filer,
                 end + dt.timedelta(hours=1),
             ),
