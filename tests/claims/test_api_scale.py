@@ -20,8 +20,9 @@ from tests.claims.conftest import END, START, ping_log
 
 pytestmark = pytest.mark.django_db
 
-# Queries a list page may make whatever its size: the page, and one per relation it shows.
-CLAIMS_PAGE_QUERIES = 12
+# Queries a list page may make whatever its size: the page, one per relation it shows, the
+# credit status's ledger reads, and (for the claimant side) who of the authors are staff.
+CLAIMS_PAGE_QUERIES = 13
 QUEUE_PAGE_QUERIES = 12
 
 
