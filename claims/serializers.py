@@ -328,24 +328,12 @@ class QueueClaimSerializer(serializers.ModelSerializer):
         return [line.subscription.service.slug for line in claim.lines.all()]
 
     def get_estimate(self, claim) -> str:
-        # The page's lines come with what the quote reads (`claims.api.review`): maintenance
-        # records in `context["maintenance"]` by line, the account's active fees as `mrc_paid`.
-        # What the ledger granted against the caps, by claim (`credited`), read for the page too.
-        lines = claim.lines.all()
-        maintenance = self.context.get("maintenance")
-        credited = self.context.get("credited", {}).get(claim.pk)
-        total, _ = Claim.estimate_for(
-            [line.subscription for line in lines],
-            claim.period_start,
-            claim.period_end,
-            exclude_claim=claim.pk,
-            maintenance=None if maintenance is None else [maintenance[line.pk] for line in lines],
-            mrc_paid=[getattr(line, "mrc_paid", None) for line in lines],
-            credited=None
-            if credited is None
-            else [credited[line.subscription_id] for line in lines],
-        )
-        return str(total)
+        # The page's estimates are computed together (`claims.api.review`, in `estimates`);
+        # a claim serialized alone is estimated alone.
+        estimates = self.context.get("estimates")
+        if estimates is None or claim.pk not in estimates:
+            estimates = Claim.estimates_for_page([claim])
+        return str(estimates[claim.pk])
 
 
 class IntervalInputSerializer(serializers.Serializer):

@@ -107,38 +107,6 @@ def credited_each(requests):
     return _credited_each(list(requests))
 
 
-def maintenance_around_each(requests):
-    """`maintenance_around` for many (subscription, start, end) at once, in two queries: a list
-    of maintenance records per request, in order (a page of claims quotes in constant queries).
-    """
-    if not requests:
-        return []
-    margin = dt.timedelta(days=32)
-    records = list(
-        Maintenance.objects.filter(service__in={s.service_id for s, _, _ in requests})
-        .overlapping(
-            min(start for _, start, _ in requests) - margin,
-            max(end for _, _, end in requests) + margin,
-        )
-        .prefetch_related("organisations")
-        .order_by("starts_at")
-    )
-    return [
-        [
-            m
-            for m in records
-            if m.service_id == subscription.service_id
-            and m.starts_at < end + margin
-            and m.ends_at > start - margin
-            and (
-                m.affects_all
-                or subscription.organisation_id in {o.pk for o in m.organisations.all()}
-            )
-        ]
-        for subscription, start, end in requests
-    ]
-
-
 def active_fees(organisation, at):
     """The sum of an account's monthly fees in force at `at`, as a one-value queryset
     (`organisation` and `at` may be OuterRef): OnePointSync caps an account's month at its
@@ -222,17 +190,15 @@ def quote_subscription(
     already_credited=Decimal("0"),
     maintenance=None,
     exclude_claim=None,
-    mrc_paid=None,
     credited=None,
     inputs=None,
 ):
     """Quote downtime `intervals` [(start, end, exception)] on one subscription, excusing the
     provider's recorded maintenance (or the `maintenance` records given) as the policy says.
     The cap counts what the ledger already granted against it (not counting `exclude_claim`'s
-    own credit) on top of `already_credited`. `mrc_paid`: the account's `active_fees` at the
-    start, and `credited`: what the ledger granted against its cap (`credited_each`), when
-    already read; `inputs` (QuoteInputs) answers maintenance and the recurring charge from
-    what was read for a whole page.
+    own credit) on top of `already_credited`. `credited` (what the ledger granted against its
+    cap, from `credited_each`) and `inputs` (QuoteInputs: maintenance and the recurring charge)
+    are what was read for a whole page, when given.
 
     Returns (quote, maintenance records considered).
     """
@@ -249,11 +215,10 @@ def quote_subscription(
             if inputs is not None
             else maintenance_around(subscription, start, end)
         )
-    if mrc_paid is None and inputs is not None:
+    if inputs is not None:
         mrc_paid = inputs.mrc(subscription, start)
-    elif mrc_paid is None:
-        mrc_paid = active_fees(subscription.organisation, start).values_list("total", flat=True)
-        mrc_paid = next(iter(mrc_paid), None)
+    else:
+        mrc_paid = next(iter(active_fees(subscription.organisation, start)), {}).get("total")
     mrc = mrc_paid or subscription.monthly_fee
     request = engine.QuoteRequest(
         policy=subscription.policy.slug,

@@ -2,10 +2,7 @@
 (`POST /api/v1/claims/{id}/approve/` ...). Each step calls one service; refusals are 400, or 409
 when the claim's state has moved on (already decided, waiting for a second reviewer)."""
 
-from decimal import Decimal
-
-from django.db.models import OuterRef, Prefetch, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -36,7 +33,6 @@ from claims.uploads import rejected_uploads
 from portal import api
 from portal.auth import needs_recent_auth, recent_auth_message
 from sla.models import PolicyVersion
-from sla.quotes import active_fees, credited_each, maintenance_around_each
 
 
 class ReviewQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -55,24 +51,11 @@ class ReviewQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if not access.is_reviewer(self.request.user):
             return Claim.objects.none()
-        # Each line with what its estimate reads: the policy's versions (prefetched once for
-        # the page) and the account's active fees at the claim's start (a subquery).
-        lines = (
-            ClaimLine.objects.select_related(
-                "subscription__service", "subscription__policy", "subscription__organisation"
-            )
-            .annotate(
-                mrc_paid=Coalesce(
-                    Subquery(
-                        active_fees(
-                            OuterRef("subscription__organisation"), OuterRef("period_start")
-                        )
-                    ),
-                    Value(Decimal("0")),
-                )
-            )
-            .order_by("pk")
-        )
+        # Each line with what its estimate reads: the policy's versions prefetched once for
+        # the page (the rest is read for the whole page by Claim.estimates_for_page).
+        lines = ClaimLine.objects.select_related(
+            "subscription__service", "subscription__policy", "subscription__organisation"
+        ).order_by("pk")
         versions = PolicyVersion.objects.select_related("policy").prefetch_related(
             "exception_categories"
         )
@@ -92,27 +75,9 @@ class ReviewQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if not access.is_reviewer(request.user):
             raise NotFound()
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        lines = [line for claim in page for line in claim.lines.all()]
-        # One query for the maintenance every estimate on the page excuses.
-        found = maintenance_around_each(
-            [(line.subscription, line.period_start, line.period_end) for line in lines]
-        )
-        # And one for what the ledger already granted against every estimate's cap.
-        credited = credited_each(
-            [
-                (
-                    [line.subscription for line in claim.lines.all()],
-                    claim.period_start,
-                    claim.period_end,
-                    claim.pk,
-                )
-                for claim in page
-            ]
-        )
         context = {
             **self.get_serializer_context(),
-            "maintenance": {line.pk: records for line, records in zip(lines, found, strict=True)},
-            "credited": {claim.pk: used for claim, used in zip(page, credited, strict=True)},
+            "estimates": Claim.estimates_for_page(page),
         }
         serializer = QueueClaimSerializer(page, many=True, context=context)
         return self.get_paginated_response(serializer.data)

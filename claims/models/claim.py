@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from portal.models import Organisation, Role, User
 from sla.models import PolicyVersion, Subscription
-from sla.quotes import quote_subscription
+from sla.quotes import QuoteInputs, credited_each, quote_subscription
 
 
 class ClaimState(models.TextChoices):
@@ -175,16 +175,14 @@ class Claim(models.Model):
         end,
         *,
         exclude_claim=None,
-        maintenance=None,
-        mrc_paid=None,
         credited=None,
         inputs=None,
     ):
         """Quote [start, end) as downtime on each subscription, with the provider's recorded
         maintenance excused. Returns (total, [(subscription, quote, maintenance)]).
-        `maintenance`, `mrc_paid` and `credited`, lists in the order of `subscriptions`, or
-        `inputs` (sla.quotes.QuoteInputs), are what `quote_subscription` would read for each,
-        when already read for a page of claims.
+        `inputs` (sla.quotes.QuoteInputs) and `credited` (a list in the order of
+        `subscriptions`) are what `quote_subscription` would read for each, when already read
+        for a page of claims (`estimates_for_page`).
 
         Subscriptions are quoted in order, each counting what the ones before it took from a
         shared cap (OnePointSync caps the account's month as a whole; across several months
@@ -201,14 +199,42 @@ class Claim(models.Model):
                 [(start, end, None)],
                 already_credited=total if shared_cap else Decimal("0"),
                 exclude_claim=exclude_claim,
-                maintenance=None if maintenance is None else maintenance[i],
-                mrc_paid=None if mrc_paid is None else mrc_paid[i],
                 credited=None if credited is None else credited[i],
                 inputs=inputs,
             )
             total += quote.credit
             rows.append((subscription, quote, excused))
         return total, rows
+
+    @staticmethod
+    def estimates_for_page(claims):
+        """{claim id: the engine's estimate} for a page of claims (lines prefetched with their
+        subscriptions), in the same few queries whatever the page's length: maintenance and
+        recurring charges (QuoteInputs) and what the ledger granted against the caps
+        (credited_each) are read once for the whole page. Each equals `claim.estimate()`."""
+        claims = list(claims)
+        subscriptions = [line.subscription for claim in claims for line in claim.lines.all()]
+        policies = {}
+        for subscription in subscriptions:
+            # One Policy object per policy, so its versions are read once for the whole page.
+            subscription.policy = policies.setdefault(subscription.policy_id, subscription.policy)
+        periods = [(claim.period_start, claim.period_end) for claim in claims]
+        inputs = QuoteInputs.read(subscriptions, periods)
+        lines = {claim.pk: [line.subscription for line in claim.lines.all()] for claim in claims}
+        credited = credited_each(
+            [(lines[c.pk], c.period_start, c.period_end, c.pk) for c in claims]
+        )
+        estimates = {}
+        for claim, used in zip(claims, credited, strict=True):
+            estimates[claim.pk], _ = Claim.estimate_for(
+                lines[claim.pk],
+                claim.period_start,
+                claim.period_end,
+                exclude_claim=claim.pk,
+                credited=[used[subscription.pk] for subscription in lines[claim.pk]],
+                inputs=inputs,
+            )
+        return estimates
 
 
 class ClaimLine(models.Model):

@@ -44,7 +44,6 @@ from claims.uploads import StreamingUploadHandlers, proof_download_response, rej
 from portal.auth import needs_recent_auth, reauth_url, recent_auth_message
 from portal.keyset import Key, PageError, paginate
 from sla.engine import parse_timezone
-from sla.quotes import QuoteInputs, credited_each
 
 HOME_QUEUE_SIZE = 5
 # Approve and reject apply to a claim in review; on a decided claim they are a correction.
@@ -86,41 +85,10 @@ def _queue(params):
 
 
 def _with_estimates(claims):
-    """(claim, the engine's estimate) per claim: `Claim.estimate_for` on the prefetched lines,
-    with the maintenance records and recurring charges of the whole page read up front, so a
-    page costs the same few queries whatever its size."""
+    """(claim, the engine's estimate) per claim of a page, in constant queries."""
     claims = list(claims)
-    subscriptions = [line.subscription for claim in claims for line in claim.lines.all()]
-    policies = {}
-    for subscription in subscriptions:
-        # One Policy object per policy, so its versions are read once for the whole page.
-        subscription.policy = policies.setdefault(subscription.policy_id, subscription.policy)
-    inputs = QuoteInputs.read(subscriptions, [(c.period_start, c.period_end) for c in claims])
-    # What the ledger granted against each estimate's cap, for the page in one query.
-    credited = credited_each(
-        [
-            (
-                [ln.subscription for ln in claim.lines.all()],
-                claim.period_start,
-                claim.period_end,
-                claim.pk,
-            )
-            for claim in claims
-        ]
-    )
-    rows = []
-    for claim, used in zip(claims, credited, strict=True):
-        lines = [line.subscription for line in claim.lines.all()]
-        total, _ = Claim.estimate_for(
-            lines,
-            claim.period_start,
-            claim.period_end,
-            exclude_claim=claim.pk,
-            credited=[used[subscription.pk] for subscription in lines],
-            inputs=inputs,
-        )
-        rows.append((claim, total))
-    return rows
+    estimates = Claim.estimates_for_page(claims)
+    return [(claim, estimates[claim.pk]) for claim in claims]
 
 
 # Due first (a claim with no due date yet last), then the oldest submission.
