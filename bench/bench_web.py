@@ -23,6 +23,7 @@ The month-end run's growth from 10,000 to 100,000 accounts is bench.bench_month_
 
 import argparse
 import contextlib
+import datetime as dt
 import http.client
 import math
 import os
@@ -43,7 +44,15 @@ PROOFS = tempfile.mkdtemp(prefix=f"{TAG}_proofs_")
 SETTINGS = {
     "DATABASE_URL": f"{POSTGRES}/{TAG}",
     "DEBUG": "false",
-    "SECRET_KEY": f"bench-web-{uuid.uuid4().hex}",
+    "SECRET_KEY": f"bench-web-{uuid.uuid4().hex}{uuid.uuid4().hex}",
+    # Plain HTTP on loopback, personas without a second factor, and no rate limit in the way
+    # of a load test: production's guards, measured elsewhere, would only measure themselves.
+    "SECURE_SSL_REDIRECT": "false",
+    "STAFF_MFA_REQUIRED": "false",
+    "API_RATE_TOKEN": "100000000/min",
+    "API_RATE_USER": "100000000/min",
+    "API_RATE_ANON": "100000000/min",
+    "API_RATE_QUOTES": "100000000/min",
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "SESSION_COOKIE_SECURE": "false",
     "CONN_MAX_AGE": "60",
@@ -65,12 +74,13 @@ from django.db import connection, connections  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from bench import scale_data  # noqa: E402
 from billing.models import CreditEntry, CreditKind  # noqa: E402
 from claims.models import PROOF_OPEN_STATES, Claim  # noqa: E402
 from portal.models import User  # noqa: E402
+from portal.tokens import create_token  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 REVIEWER, _, BILLING, AGENT, CUSTOMER = (persona[0] for persona in scale_data.PERSONAS)
@@ -88,6 +98,14 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def bench_token(user):
+    """A personal API token's secret for `user` (hashed tokens: the secret is known only now)."""
+    _, secret = create_token(
+        user=user, name="bench", expires_at=timezone.now() + dt.timedelta(days=1)
+    )
+    return secret
 
 
 class Server:
@@ -165,12 +183,12 @@ class As:
         client = Client()
         client.force_login(user)
         self.cookie = f"sessionid={client.cookies['sessionid'].value}"
-        self.token, _ = Token.objects.get_or_create(user=user)
+        self.token = bench_token(user)
         self.user = user
 
     def headers(self, api):
         if api:
-            return {"Authorization": f"Token {self.token.key}", "Accept": "application/json"}
+            return {"Authorization": f"Token {self.token}", "Accept": "application/json"}
         return {"Cookie": self.cookie}
 
     def get(self, path, *, api=False, connection_=None):
@@ -329,7 +347,7 @@ def upload_body(data, boundary):
 
 def b3(server, rounds):
     claim = Claim.objects.filter(state__in=PROOF_OPEN_STATES).select_related("filed_by").first()
-    token, _ = Token.objects.get_or_create(user=claim.filed_by)
+    token = bench_token(claim.filed_by)
     start = claim.period_start - scale_data.dt.timedelta(hours=1)
     lines = UPLOAD_MB * 1024 * 1024 // 95
     text = scale_data.ping_log(
@@ -346,7 +364,7 @@ def b3(server, rounds):
     boundary = uuid.uuid4().hex
     body = upload_body(data, boundary)
     headers = {
-        "Authorization": f"Token {token.key}",
+        "Authorization": f"Token {token}",
         "Content-Type": f"multipart/form-data; boundary={boundary}",
         "Accept": "application/json",
     }
