@@ -122,13 +122,15 @@ def claims_for_export(user, params):
     approved = _per_claim(
         Award.objects.filter(claim=OuterRef("pk"), decision__in=Decision.objects.in_force())
     )
-    granted = _ledger([CreditKind.GRANTED])
+    gross = _ledger([CreditKind.GRANTED])
     return (
         claims.annotate(
             approved=approved,
-            granted=granted,
+            # Net of reversals, as the credits API states it: a correction to less is not
+            # credit the reseller should pass on.
+            granted=gross - _ledger([CreditKind.REVERSED]),
             applied=_ledger([CreditKind.APPLIED]),
-            open=granted - _ledger(SPENDING),
+            open=gross - _ledger(SPENDING),
         )
         .select_related("account", "policy_version__policy")
         .prefetch_related("lines__subscription__service")

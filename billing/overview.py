@@ -101,7 +101,8 @@ def end_customer_rows(accounts):
     return accounts.annotate(
         **counts,
         approved=approved,
-        granted=_ledger([CreditKind.GRANTED]),
+        # Net of reversals, as the credits API and the claims export state it.
+        granted=_ledger([CreditKind.GRANTED]) - _ledger([CreditKind.REVERSED]),
         applied=_ledger([CreditKind.APPLIED]),
         open=_ledger([CreditKind.GRANTED]) - _ledger(SPENDING),
         next_apply_by=Subquery(next_apply_by),

@@ -4,6 +4,7 @@ an iterator in bounded queries, decimals and instants written plainly, formula c
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -12,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from billing import services as billing
 from billing.export import CLAIM_COLUMNS, CREDIT_COLUMNS, cell
+from claims import services as claims_services
 from claims.models import Claim
-from portal.models import UNKNOWN_ACCOUNT, Organisation
+from portal.models import UNKNOWN_ACCOUNT, Organisation, User
 from tests.scenarios import approved
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +116,20 @@ def test_five_thousand_claims_stream_in_bounded_queries(client, nora, cedar_gran
     assert len(rows) == 5001
     # A chunk of 500 claims and its lines at a time: not a query per claim.
     assert len(queries) < 40
+
+
+def test_granted_is_net_of_a_correction_to_less(client, nora, cedar_granted, reviewer_user):
+    second = User.objects.get(email="reviewer2@provider.example")
+    claims_services.approve(
+        claim=cedar_granted, by=second, amount=Decimal("0.40"), reason="Only part of it proven."
+    )
+    billing.grant_credit(cedar_granted.pk, now=NOW)
+    client.force_login(nora)
+    (row,) = [
+        r
+        for r in read(client.get("/billing/export/claims.csv"))
+        if r["claim"] == cedar_granted.reference
+    ]
+    assert (row["approved"], row["granted"], row["open"]) == ("0.40", "0.40", "0.40")
+    page = client.get("/billing/resellers/overview/").content.decode()
+    assert "0.40" in page and "1.00" not in page
